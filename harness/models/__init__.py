@@ -1,0 +1,8 @@
+"""Pydantic records that cross a boundary (files, DuckDB, ``--json`` output).
+
+Every record is frozen, rejects unknown fields, and documents each field with a docstring.
+"""
+
+from harness.models._base import Record
+
+__all__ = ["Record"]

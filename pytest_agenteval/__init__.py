@@ -1,0 +1,1 @@
+"""pytest plugin for agenteval: evals as ordinary tests (registered through the ``pytest11`` entry point)."""
