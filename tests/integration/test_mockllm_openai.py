@@ -341,3 +341,20 @@ def test_async_streaming_and_faults(mockllm: MockLLMServer) -> None:
     text, error = asyncio.run(main())
     assert text == "Hello! I'm mockllm, a scripted model. How can I help?"
     assert error is openai.InternalServerError
+
+
+def test_async_tool_calls_and_structured_output(mockllm: MockLLMServer) -> None:
+    async def main() -> tuple[list[str], Invoice | None]:
+        async with _async_client(mockllm) as client:
+            reply = await client.chat.completions.create(
+                model="mock-gpt", messages=[{"role": "user", "content": "weather in Kyoto and Nara"}], tools=[WEATHER]
+            )
+            calls = [c.function.arguments for c in reply.choices[0].message.tool_calls or [] if c.type == "function"]
+            parsed = await client.chat.completions.parse(
+                model="mock-gpt", messages=[{"role": "user", "content": "invoice"}], response_format=Invoice
+            )
+        return calls, parsed.choices[0].message.parsed
+
+    calls, invoice = asyncio.run(main())
+    assert calls == ['{"city":"Kyoto"}', '{"city":"Nara"}']
+    assert isinstance(invoice, Invoice)
