@@ -1,0 +1,232 @@
+"""One model call: the request, retries with backoff for transient failures only, and its ``chat`` span."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from harness.agent._tracing import OpenSpan, RunTracer
+from harness.agent.guards import Limits
+from harness.models import semconv as sc
+
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+class ModelCallError(Exception):
+    """A model call failed for good: a non-retryable error, or retries exhausted."""
+
+    def __init__(self, error_type: str, message: str, status: int | None, attempts: int) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.status = status
+        self.attempts = attempts
+
+
+@dataclass
+class ModelReply:
+    """A successful model call."""
+
+    completion: ChatCompletion
+    body: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error_type: str
+    message: str
+    status: int | None
+    retryable: bool
+    retry_after: float | None
+
+
+def classify(exc: Exception) -> _Failure:
+    """Decide whether a failed attempt is worth retrying: 429, 5xx, 408/409, timeouts, dropped connections and
+    unreadable bodies are; 400 (including context-length errors), 401, 403, 404 and 422 are not."""
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        code = getattr(exc, "code", None)
+        error_type = str(code) if code else type(exc).__name__
+        retryable = status in _RETRYABLE_STATUS or status >= 500
+        return _Failure(error_type, str(exc.message), status, retryable, _retry_after(exc.response.headers))
+    if isinstance(exc, openai.APITimeoutError):
+        return _Failure("timeout", "model call timed out", None, True, None)
+    if isinstance(exc, openai.APIConnectionError):
+        return _Failure("connection_error", str(exc.__cause__ or exc), None, True, None)
+    if isinstance(exc, ValueError):  # json.JSONDecodeError: the provider sent a body that is not JSON
+        return _Failure("malformed_response", str(exc), None, True, None)
+    return _Failure(type(exc).__name__, str(exc), None, False, None)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name) if headers is not None else None
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(str(value)) / scale)
+        except ValueError:
+            continue
+    return None
+
+
+def backoff(attempt: int, limits: Limits, retry_after: float | None, rng: random.Random) -> float | None:
+    """Seconds to wait before retry number ``attempt`` (1-based), or ``None`` when Retry-After is too long."""
+    if retry_after is not None and retry_after > 0:
+        return retry_after if retry_after <= limits.retry_after_max_s else None
+    ceiling: float = min(limits.backoff_max_s, limits.backoff_initial_s * 2.0 ** (attempt - 1))
+    # "Equal jitter": at least half the exponential delay, so retries stay spread out but never hammer.
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+async def call_model(
+    client: openai.AsyncOpenAI,
+    request: dict[str, Any],
+    limits: Limits,
+    span: OpenSpan,
+    rng: random.Random,
+) -> ModelReply:
+    """Make one model call with retries; record attempts and retry events on ``span``."""
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.perf_counter()
+        try:
+            raw = await client.chat.completions.with_raw_response.create(**request, timeout=limits.model_timeout_s)
+            body = json.loads(raw.http_response.content)
+            completion = raw.parse()
+        except Exception as exc:
+            failure = classify(exc)
+            delay = backoff(attempt, limits, failure.retry_after, rng) if failure.retryable else None
+            if delay is None or attempt > limits.max_retries:
+                span.attributes[sc.ATTEMPTS] = attempt
+                if failure.status is not None:
+                    span.attributes[sc.HTTP_STATUS] = failure.status
+                span.attributes[sc.ERROR_TYPE] = failure.error_type
+                raise ModelCallError(failure.error_type, failure.message, failure.status, attempt) from exc
+            span.event(
+                sc.EVENT_RETRY,
+                **{
+                    sc.ERROR_TYPE: failure.error_type,
+                    sc.HTTP_STATUS: failure.status,
+                    "attempt": attempt,
+                    "delay_s": round(delay, 4),
+                    "message": failure.message,
+                },
+            )
+            await asyncio.sleep(delay)
+            continue
+        span.attributes[sc.ATTEMPTS] = attempt
+        span.attributes[sc.HTTP_STATUS] = raw.status_code
+        span.attributes[sc.LATENCY_MS] = round((time.perf_counter() - started) * 1000, 3)
+        return ModelReply(completion=completion, body=body, attempts=attempt)
+
+
+def start_chat_span(
+    tracer: RunTracer, parent: OpenSpan, request: dict[str, Any], base_url: str | None, step: int
+) -> OpenSpan:
+    """Open the ``chat {model}`` span with the request side of the GenAI attributes."""
+    attributes: dict[str, Any] = {
+        sc.OPERATION_NAME: sc.OP_CHAT,
+        sc.PROVIDER_NAME: "openai",
+        sc.REQUEST_MODEL: request["model"],
+        sc.STEP: step,
+        sc.REQUEST_BODY: request,
+    }
+    for key, name in (
+        ("temperature", sc.REQUEST_TEMPERATURE),
+        ("top_p", sc.REQUEST_TOP_P),
+        ("max_tokens", sc.REQUEST_MAX_TOKENS),
+        ("seed", sc.REQUEST_SEED),
+    ):
+        if request.get(key) is not None:
+            attributes[name] = request[key]
+    if request.get("response_format"):
+        attributes[sc.OUTPUT_TYPE] = "json"
+    system, messages = to_semconv_messages(request["messages"])
+    attributes[sc.SYSTEM_INSTRUCTIONS] = system
+    attributes[sc.INPUT_MESSAGES] = messages
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.hostname:
+            attributes[sc.SERVER_ADDRESS] = parts.hostname
+        if parts.port:
+            attributes[sc.SERVER_PORT] = parts.port
+    return tracer.start(f"chat {request['model']}", sc.OP_CHAT, attributes, kind="CLIENT", parent=parent)
+
+
+def record_reply(span: OpenSpan, reply: ModelReply) -> None:
+    """Add the response side of the GenAI attributes to a chat span."""
+    completion = reply.completion
+    span.attributes[sc.RESPONSE_ID] = completion.id
+    span.attributes[sc.RESPONSE_MODEL] = completion.model
+    span.attributes[sc.RESPONSE_FINISH_REASONS] = [c.finish_reason for c in completion.choices]
+    if completion.usage is not None:
+        span.attributes[sc.USAGE_INPUT_TOKENS] = completion.usage.prompt_tokens
+        span.attributes[sc.USAGE_OUTPUT_TOKENS] = completion.usage.completion_tokens
+    span.attributes[sc.RESPONSE_BODY] = reply.body
+    outputs = []
+    for choice in completion.choices:
+        message = choice.message.model_dump(exclude_none=True)
+        _, converted = to_semconv_messages([message])
+        for item in converted:
+            item["finish_reason"] = choice.finish_reason
+            outputs.append(item)
+    span.attributes[sc.OUTPUT_MESSAGES] = outputs
+
+
+def to_semconv_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Chat-completions messages → (``gen_ai.system_instructions``, ``gen_ai.input.messages``) in the GenAI
+    semconv part schema."""
+    system: list[dict[str, Any]] = []
+    converted: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role", "")
+        content = _text(message.get("content"))
+        if role in ("system", "developer"):
+            system.append({"type": "text", "content": content})
+            continue
+        parts: list[dict[str, Any]] = []
+        if role == "tool":
+            parts.append({"type": "tool_call_response", "id": message.get("tool_call_id"), "response": content})
+        elif content:
+            parts.append({"type": "text", "content": content})
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": call.get("id"),
+                    "name": function.get("name"),
+                    "arguments": _json_or_text(function.get("arguments")),
+                }
+            )
+        converted.append({"role": role, "parts": parts})
+    return system, converted
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def _json_or_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
