@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import mockllm, selfcheck
+from harness.cli import agent, mockllm, selfcheck, traces
 
 app = typer.Typer(
     name="agenteval",
@@ -19,6 +19,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(mockllm.app, name="mockllm")
+app.add_typer(agent.app, name="agent")
+app.add_typer(traces.app, name="traces")
 app.command("selfcheck")(selfcheck.selfcheck)
 
 
