@@ -35,7 +35,7 @@ import duckdb
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunTrace, Span, SpanEvent
 from harness.traces import TraceStore
-from harness.traces._rows import span_row, to_frame
+from harness.traces._rows import span_row, spans_frame
 from harness.traces.schema import migrate
 
 TARGET_SPANS_PER_S = 100_000
@@ -174,10 +174,10 @@ def bench_spans_batch(spans: list[Span], folder: Path) -> tuple[float, float]:
     for name, prebuild in (("b.duckdb", False), ("b2.duckdb", True)):
         con = duckdb.connect(str(folder / name))
         migrate(con)
-        frame = to_frame("spans", [span_row(span) for span in spans]) if prebuild else None
+        frame = spans_frame(spans) if prebuild else None
         started = time.perf_counter()
         if frame is None:
-            frame = to_frame("spans", [span_row(span) for span in spans])
+            frame = spans_frame(spans)
         con.execute("BEGIN TRANSACTION")
         con.append("spans", frame, by_name=True)
         con.execute("COMMIT")

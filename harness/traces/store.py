@@ -19,7 +19,7 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs
 
 from harness.models.traces import RunRecord, RunTrace, Span
 from harness.traces._projection import project
-from harness.traces._rows import RunRow, run_from_row, run_row, span_from_row, span_row, to_frame
+from harness.traces._rows import RunRow, run_from_row, run_row, span_from_row, spans_frame, to_frame
 from harness.traces.errors import (
     NoTracesError,
     RunNotFoundError,
@@ -188,7 +188,7 @@ class TraceStore:
         if not runs:
             return
         run_rows = [run_row(run) for run in runs]
-        span_frame = to_frame("spans", [span_row(span) for span in spans]) if spans else None
+        span_frame = spans_frame(spans) if spans else None
         run_ids = [run.run_id for run in runs]
         with self._connection(write=True) as con, _transaction(con):
             # The runs primary key answers this from its index; the span tables are scanned only when needed.
