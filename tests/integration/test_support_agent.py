@@ -19,7 +19,7 @@ from harness.agent.reference import support_agent
 from harness.agent.support import FIXTURE_PATH
 from harness.mockllm import MockLLMServer
 from harness.traces import TraceStore, to_otlp_json
-from tests.unit.traces.test_otlp import _parse as parse_otlp_json
+from tests.otlp import parse_otlp_json
 
 MESSAGES = [
     "Where is my order A1004?",

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import base64
-import copy
 import json
 from typing import Any
 
 from google.protobuf import json_format
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
@@ -15,23 +12,8 @@ import harness
 from harness.models import semconv as sc
 from harness.traces import to_otlp_json
 from harness.traces.otlp import any_value
+from tests.otlp import parse_otlp_json
 from tests.unit.traces.factories import make_trace
-
-
-def _parse(doc: dict[str, Any]) -> ExportTraceServiceRequest:
-    """Parse OTLP/JSON with protobuf's reference mapping.
-
-    OTLP/JSON spells ids as hex where protobuf's canonical JSON expects base64 (collectors convert them the same
-    way), so the ids are re-encoded first; everything else goes to the parser as exported.
-    """
-    doc = copy.deepcopy(doc)
-    for resource_spans in doc["resourceSpans"]:
-        for scope_spans in resource_spans["scopeSpans"]:
-            for span in scope_spans["spans"]:
-                for key in ("traceId", "spanId", "parentSpanId"):
-                    if key in span:
-                        span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
-    return json_format.Parse(json.dumps(doc), ExportTraceServiceRequest())
 
 
 def _attrs(pb: Any) -> dict[str, AnyValue]:
@@ -46,7 +28,7 @@ def test_export_parses_as_an_otlp_request_with_the_same_ids_kinds_and_times() ->
     assert all(isinstance(s["startTimeUnixNano"], str) for s in raw_spans)
     assert "parentSpanId" not in raw_spans[0]
 
-    request = _parse(doc)
+    request = parse_otlp_json(doc)
     [resource_spans] = request.resource_spans
     resource = _attrs(resource_spans.resource)
     assert resource["service.name"].string_value == "agenteval"
@@ -77,7 +59,7 @@ def test_export_parses_as_an_otlp_request_with_the_same_ids_kinds_and_times() ->
 
 def test_attribute_values_use_the_otlp_shapes() -> None:
     trace = make_trace("r1")
-    request = _parse(to_otlp_json(trace.run, trace.spans))
+    request = parse_otlp_json(to_otlp_json(trace.run, trace.spans))
     chat = request.resource_spans[0].scope_spans[0].spans[1]
     attrs = _attrs(chat)
     assert attrs[sc.USAGE_INPUT_TOKENS].int_value == 120
