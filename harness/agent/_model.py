@@ -16,6 +16,7 @@ from openai.types.chat import ChatCompletion
 from harness.agent._tracing import OpenSpan, RunTracer
 from harness.agent.guards import Limits
 from harness.models import semconv as sc
+from harness.models.chat import message_text
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -190,7 +191,7 @@ def to_semconv_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, 
     converted: list[dict[str, Any]] = []
     for message in messages:
         role = message.get("role", "")
-        content = _text(message.get("content"))
+        content = message_text(message.get("content"))
         if role in ("system", "developer"):
             system.append({"type": "text", "content": content})
             continue
@@ -211,16 +212,6 @@ def to_semconv_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, 
             )
         converted.append({"role": role, "parts": parts})
     return system, converted
-
-
-def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return str(content)
 
 
 def _json_or_text(value: Any) -> Any:

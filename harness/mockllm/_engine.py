@@ -18,6 +18,7 @@ from harness.mockllm import _tokens
 from harness.mockllm._schema import instance_for
 from harness.mockllm.faults import FaultPlan, FaultSpec
 from harness.mockllm.scenario import Reply, Rule, Scenario, compile_template, is_template
+from harness.models.chat import message_text
 
 _JSON = "application/json"
 _SSE = "text/event-stream; charset=utf-8"
@@ -403,16 +404,6 @@ class MockEngine:
 # -- conversation facts ----------------------------------------------------------------------------------------
 
 
-def _text_of(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
-
-
 def _conversation(body: dict[str, Any], key: str) -> Conversation:
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -439,7 +430,7 @@ def _conversation(body: dict[str, Any], key: str) -> Conversation:
             )
         role = message["role"]
         last_role = role
-        text = _text_of(message.get("content"))
+        text = message_text(message.get("content"))
         if role in ("system", "developer"):
             system.append(text)
         elif role == "user":
@@ -570,7 +561,7 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
     for message in body.get("messages") or []:
         if not isinstance(message, dict):
             continue
-        total += _tokens.MESSAGE_OVERHEAD + _tokens.count_tokens(_text_of(message.get("content")))
+        total += _tokens.MESSAGE_OVERHEAD + _tokens.count_tokens(message_text(message.get("content")))
         if message.get("name"):
             total += _tokens.count_tokens(str(message["name"]))
         for call in message.get("tool_calls") or []:

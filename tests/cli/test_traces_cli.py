@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from harness.cli import _common, app
 from harness.traces import TraceStore
+from tests.otlp import parse_otlp_json
 from tests.unit.traces.factories import T0, make_run, make_trace
-from tests.unit.traces.test_otlp import _parse
 
 runner = CliRunner()
 S = 1_000_000_000
@@ -153,7 +153,7 @@ def test_export_writes_otlp_json(db: Path, tmp_path: Path) -> None:
     code, out, _ = _invoke("export", "a1b2", "--db", str(db), "--format", "otlp-json", "--out", str(target))
     assert code == 0, out
     assert f"Wrote 5 span(s) as otlp-json to {target}" in out
-    request = _parse(json.loads(target.read_text()))
+    request = parse_otlp_json(json.loads(target.read_text()))
     spans = request.resource_spans[0].scope_spans[0].spans
     assert [span.name for span in spans][:2] == ["invoke_agent support", "chat mock-gpt"]
     code, out, _ = _invoke("export", "a1b2", "--db", str(db))
