@@ -150,6 +150,8 @@ class RunRecord(Record):
     """Variant name (set by the runner)."""
     epoch: int | None = None
     """Epoch number (set by the runner)."""
+    dataset: str | None = None
+    """Dataset of the case (set by the runner)."""
 
     @property
     def total_tokens(self) -> int:

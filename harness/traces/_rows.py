@@ -81,6 +81,7 @@ class RunRow(NamedTuple):
     case_id: str | None
     variant: str | None
     epoch: int | None
+    dataset: str | None  # added by migration 2, hence last
 
 
 class SpanRow(NamedTuple):

@@ -158,8 +158,31 @@ SELECT
 FROM spans;
 """
 
+_V2_EVAL_RUNS = """
+ALTER TABLE runs ADD COLUMN dataset VARCHAR;
+CREATE TABLE eval_runs (
+    eval_run_id VARCHAR PRIMARY KEY,
+    status VARCHAR NOT NULL,
+    started_ns BIGINT NOT NULL,
+    finished_ns BIGINT,
+    agent VARCHAR NOT NULL,
+    datasets JSON NOT NULL,
+    variants JSON NOT NULL,
+    epochs INTEGER NOT NULL,
+    shard VARCHAR,
+    filters VARCHAR[],
+    "limit" INTEGER,
+    planned INTEGER NOT NULL,
+    git_commit VARCHAR,
+    git_dirty BOOLEAN,
+    concurrency INTEGER NOT NULL,
+    metadata JSON
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, spans, llm_calls, tool_calls, messages; views run_summary, span_timeline", _V1_TABLES),
+    Migration(2, "eval_runs; runs.dataset", _V2_EVAL_RUNS),
 )
 """Every migration, oldest first. Append only."""
 

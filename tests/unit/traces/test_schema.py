@@ -40,15 +40,16 @@ def test_first_open_migrates_once_and_reopening_is_a_no_op(store: TraceStore) ->
 
 def test_pending_migrations_apply_in_order_each_in_a_transaction() -> None:
     con = duckdb.connect()
+    second, third = SCHEMA_VERSION + 1, SCHEMA_VERSION + 2
     extra = (
-        Migration(3, "third", "ALTER TABLE notes ADD COLUMN body VARCHAR"),
-        Migration(2, "second", "CREATE TABLE notes (id INTEGER)"),
+        Migration(third, "third", "ALTER TABLE notes ADD COLUMN body VARCHAR"),
+        Migration(second, "second", "CREATE TABLE notes (id INTEGER)"),
     )
     assert migrate(con, MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
-    # Given out of order, 2 still runs before 3 (3 needs the table that 2 creates).
-    assert migrate(con, MIGRATIONS + extra) == [2, 3]
+    # Given out of order, the lower version still runs first (the higher needs the table it creates).
+    assert migrate(con, MIGRATIONS + extra) == [second, third]
     assert _columns(con, "notes") == ["id", "body"]
-    assert current_version(con) == 3
+    assert current_version(con) == third
 
 
 def test_a_failing_migration_rolls_back_and_keeps_the_version() -> None:
