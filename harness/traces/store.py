@@ -17,7 +17,9 @@ from typing import Any, TypedDict, Unpack
 import duckdb
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs
 
+from harness.models.evals import EvalRunRecord
 from harness.models.traces import RunRecord, RunTrace, Span
+from harness.traces import _eval_runs
 from harness.traces._projection import project
 from harness.traces._rows import RunRow, run_from_row, run_row, span_from_row, spans_frame, to_frame
 from harness.traces.errors import (
@@ -192,15 +194,19 @@ class TraceStore:
         run_ids = [run.run_id for run in runs]
         with self._connection(write=True) as con, _transaction(con):
             # The runs primary key answers this from its index; the span tables are scanned only when needed.
-            existing = [
-                row[0]
-                for row in con.execute(
-                    "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [run_ids]
-                ).fetchall()
-            ]
+            existing = con.execute(
+                "SELECT run_id, status FROM runs WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [run_ids]
+            ).fetchall()
             if existing:
+                con.execute(
+                    "DELETE FROM runs WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [[row[0] for row in existing]]
+                )
+            # A run still 'started' has no spans yet: only finished runs need the (scanning) deletes below.
+            finished = [row[0] for row in existing if row[1] != "started"]
+            if finished:
                 for table in _TABLES_BY_RUN:
-                    con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [existing])
+                    if table != "runs":
+                        con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [finished])
             if len(run_rows) > _FEW_RUNS:
                 # by_name: a column added by a later migration takes its default instead of shifting the others.
                 con.append("runs", to_frame("runs", run_rows), by_name=True)
@@ -211,6 +217,37 @@ class TraceStore:
             if span_frame is not None:
                 con.append("spans", span_frame, by_name=True)
                 project(con, run_ids, {span.operation for span in spans})
+
+    def begin_runs(self, runs: Sequence[RunRecord]) -> None:
+        """Record many runs as ``started`` in one transaction (the eval runner, before launching a batch)."""
+        self._replace([run.model_copy(update={"status": "started"}) for run in runs], [])
+
+    # -- eval runs -------------------------------------------------------------------------------------------------
+
+    def write_eval_run(self, record: EvalRunRecord) -> None:
+        """Insert or replace an eval run's row (written when it starts, rewritten when it ends)."""
+        with self._connection(write=True) as con:
+            _eval_runs.write_eval_run(con, record)
+
+    def get_eval_run(self, eval_run_id: str) -> EvalRunRecord:
+        """The eval run whose id is ``eval_run_id`` or starts with it."""
+        with self._connection(write=False) as con:
+            return _eval_runs.read_eval_run(con, eval_run_id.strip(), self.path)
+
+    def list_eval_runs(self, limit: int | None = 20) -> list[EvalRunRecord]:
+        """Eval runs, newest first."""
+        with self._connection(write=False) as con:
+            return _eval_runs.list_eval_runs(con, limit)
+
+    def finished_keys(self, eval_run_id: str) -> set[tuple[str, str, str, int]]:
+        """(dataset, case id, variant, epoch) of an eval run's finished runs: what ``--resume`` skips."""
+        with self._connection(write=False) as con:
+            return _eval_runs.finished_keys(con, eval_run_id)
+
+    def merge(self, shards: Sequence[str | Path]) -> dict[str, int]:
+        """Copy the runs of shard files (``agenteval run --shard i/n --db shard-i.duckdb``) into this store."""
+        with self._connection(write=True) as con:
+            return _eval_runs.merge_files(con, [Path(s) for s in shards])
 
     # -- readers ---------------------------------------------------------------------------------------------------
 

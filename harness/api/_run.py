@@ -1,0 +1,167 @@
+"""Eval runs: what ``agenteval run`` and ``agenteval merge`` call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.agent.under_test import AgentUnderTest
+from harness.config import Settings, load_settings
+from harness.errors import ConfigError
+from harness.models.cases import Case, DatasetRef
+from harness.runner import EvalRequest, EvalSummary, run_eval
+from harness.runner.execute import ProgressCallback
+
+
+def _absolute(path: str | Path | None) -> Path | None:
+    return None if path is None else Path(path).expanduser().resolve()
+
+
+def run_evals(
+    datasets: list[str] | None = None,
+    *,
+    variants: list[str] | None = None,
+    epochs: int | None = None,
+    concurrency: int | None = None,
+    filters: list[str] | None = None,
+    limit: int | None = None,
+    shard: str | None = None,
+    resume: str | None = None,
+    eval_run_id: str | None = None,
+    db: str | Path | None = None,
+    base_url: str | None = None,
+    scenario: str | None = None,
+    timeout_s: float | None = None,
+    agent: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> EvalSummary:
+    """Run datasets through the agent under test under each variant, storing every run; return the summary.
+
+    Settings come from ``[tool.agenteval]`` (nearest pyproject.toml), ``AGENTEVAL_*`` variables, then these
+    arguments. With ``resume``, the eval run's own datasets, variants, epochs, filters and shard are used and only
+    the runs without a finished trace are executed. Raises a HarnessError (nothing runs) when a dataset, variant or
+    setting is invalid.
+    """
+    from harness.datasets import DatasetError, check_tools, filter_cases, load_dataset, resolve_datasets
+    from harness.traces import TraceStore
+
+    settings = load_settings(
+        overrides={
+            "agent": agent,
+            "base_url": base_url,
+            "scenario": scenario,
+            "concurrency": concurrency,
+            "epochs": epochs,
+            "timeout_s": timeout_s,
+            "db": _absolute(db),
+        }
+    )
+    db_path = settings.db if settings.db.is_absolute() else settings.root / settings.db
+    store = TraceStore(db_path)
+    record = store.get_eval_run(resume) if resume else None
+    if record is not None:
+        names: list[str] = [d.path for d in record.datasets]
+        chosen = record.variants
+        epochs_, filters_, limit_, shard_ = record.epochs, record.filters, record.limit, record.shard
+    else:
+        names = (
+            [str(_absolute(d)) if Path(d).exists() else d for d in datasets]
+            if datasets
+            else [str(settings.root / d) if (settings.root / d).exists() else d for d in settings.datasets]
+        )
+        chosen = settings.pick_variants(variants)
+        epochs_, filters_, limit_, shard_ = settings.epochs, list(filters or []), limit, shard
+
+    root = settings.root / "datasets"
+    loaded = [load_dataset(path, root=root) for path in resolve_datasets(names, root=root)]
+    agents = {item.dataset.agent for item in loaded}
+    spec = record.agent if record is not None else (agents.pop() if len(agents) == 1 else None)
+    if spec is None:
+        raise ConfigError(
+            f"The datasets are for different agents ({', '.join(sorted(agents))}); run each agent's "
+            "datasets in its own `agenteval run`."
+        )
+    under_test = _agent(spec)
+    problems: list[str] = []
+    selected: list[tuple[DatasetRef, list[Case]]] = []
+    for item in loaded:
+        tools = under_test.tool_names(item.dataset)
+        if tools is not None:
+            problems += check_tools(item, tools)
+        cases = filter_cases(item.dataset.cases, filters_, limit_)
+        selected.append(
+            (DatasetRef(name=item.dataset.name, path=str(item.path), sha256=item.sha256, cases=len(cases)), cases)
+        )
+    if problems:
+        raise DatasetError("The datasets name tools the agent does not have; nothing was run.", problems)
+    if not any(cases for _, cases in selected):
+        raise ConfigError(
+            "No case left to run after --filter/--limit/--shard. Check the filter expressions "
+            "(tag:NAME, id:GLOB) with `agenteval datasets show NAME`."
+        )
+
+    request = EvalRequest(
+        agent=under_test,
+        agent_spec=spec,
+        datasets=selected,
+        variants=chosen,
+        store=store,
+        epochs=epochs_,
+        concurrency=settings.concurrency,
+        timeout_s=settings.timeout_s,
+        base_url=settings.base_url,
+        shard=shard_,
+        filters=filters_,
+        limit=limit_,
+        eval_run_id=eval_run_id,
+        resume=record,
+        root=settings.root,
+        prices=dict(settings.prices),
+    )
+    with _endpoint(settings, request):
+        return asyncio.run(run_eval(request, on_progress))
+
+
+def _agent(spec: str) -> AgentUnderTest:
+    from harness.agent.adapters import make_agent_under_test
+
+    return make_agent_under_test(spec)
+
+
+@contextlib.contextmanager
+def _endpoint(settings: Settings, request: EvalRequest) -> Iterator[None]:
+    """Without a configured endpoint, serve the scripted model in-process for the duration of the run, and point
+    the openai client's environment at it so that user agents built on ``openai.OpenAI()`` use it too."""
+    if settings.base_url is not None:
+        yield
+        return
+    from harness.mockllm import MockLLMServer
+
+    scenario: str | Path = settings.scenario
+    if (settings.root / settings.scenario).exists():
+        scenario = settings.root / settings.scenario
+    with MockLLMServer(scenario) as server:
+        request.base_url = server.base_url
+        saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
+        os.environ["OPENAI_BASE_URL"] = server.base_url
+        os.environ.setdefault("OPENAI_API_KEY", "agenteval-mockllm")
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def merge_shards(shards: list[str | Path], into: str | Path) -> dict[str, int]:
+    """Copy the runs of shard stores into one store (rows per table copied)."""
+    from harness.traces import TraceStore
+
+    if not shards:
+        raise ConfigError("Give the shard files to merge, e.g. `agenteval merge shard-*.duckdb --into all.duckdb`.")
+    return TraceStore(into).merge(shards)

@@ -1,0 +1,180 @@
+"""``agenteval run`` and ``agenteval merge``: the main job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from harness import api
+from harness.cli._common import call, console, err_console
+from harness.runner import EvalSummary
+from harness.runner.execute import Progress as RunProgress
+from harness.runner.execute import ProgressCallback
+
+
+def run(
+    datasets: list[str] = typer.Argument(
+        None, help="Dataset files, folders or names (e.g. support/adversarial). Default: [tool.agenteval] datasets."
+    ),
+    variants: str | None = typer.Option(
+        None, "--variants", "-v", help="Comma-separated variant names (declared in [tool.agenteval.variants])."
+    ),
+    epochs: int | None = typer.Option(None, "--epochs", min=1, help="Run every case × variant this many times."),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        envvar="AGENTEVAL_CONCURRENCY",
+        help="Cases at once (halved while the provider answers 429, then recovers). Default 8.",
+    ),
+    filters: list[str] = typer.Option(
+        None,
+        "--filter",
+        "-f",
+        help="Keep cases by tag:NAME, id:GLOB or a bare tag/id; repeat for OR; prefix with - to exclude.",
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many cases per dataset."),
+    shard: str | None = typer.Option(
+        None, "--shard", help="Run shard I of N (I/N) of the cases; merge shard stores with `agenteval merge`."
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Finish an interrupted eval run (its id): only runs without a result are executed."
+    ),
+    eval_run_id: str | None = typer.Option(None, "--eval-run-id", help="Id for a new eval run (default: new)."),
+    db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        envvar="AGENTEVAL_BASE_URL",
+        help="OpenAI-compatible endpoint. Default: the scripted model in-process (no key, no network).",
+    ),
+    scenario: str | None = typer.Option(None, "--scenario", help="Scenario of the in-process scripted model."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Per-case wall-clock limit in seconds."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="Agent under test: support, tool-calling, recorded or module:function."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (no progress bar)."),
+) -> None:
+    """Run datasets through the agent under test, once per variant (and epoch), and store every run as a trace.
+
+    With no arguments, runs the bundled support suites under variants v1 and v2 against the scripted model:
+    no API key, no network. Ends with a summary per dataset × variant and the eval run id. Interrupted? Run
+    `agenteval run --resume EVAL_RUN_ID` to finish it.
+    """
+    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    with _progress_bar(not as_json) as update:
+        summary = call(
+            lambda: api.run_evals(
+                datasets or None,
+                variants=names,
+                epochs=epochs,
+                concurrency=concurrency,
+                filters=filters or None,
+                limit=limit,
+                shard=shard,
+                resume=resume,
+                eval_run_id=eval_run_id,
+                db=db,
+                base_url=base_url,
+                scenario=scenario,
+                timeout_s=timeout,
+                agent=agent,
+                on_progress=update,
+            )
+        )
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+        return
+    _print_summary(summary)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on stderr (runs done, ETA, tokens, cost, concurrency), or nothing."""
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("[bold]eval[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=err_console,
+        transient=True,
+    )
+    task = bar.add_task("runs", total=None, info="")
+
+    def update(progress: RunProgress) -> None:
+        info = (
+            f"tokens {progress.input_tokens + progress.output_tokens:,}  ${progress.cost_usd:.4f}  "
+            f"concurrency {progress.concurrency}"
+        )
+        failed = sum(n for s, n in progress.statuses.items() if s in ("error", "timeout", "model_error"))
+        if failed:
+            info += f"  [red]{failed} failed[/]"
+        bar.update(task, total=progress.total, completed=progress.done, info=info)
+
+    with bar:
+        yield update
+
+
+def _print_summary(summary: EvalSummary) -> None:
+    record = summary.eval_run
+    table = Table(title=f"eval run {record.eval_run_id}", title_justify="left")
+    for column in (
+        "dataset",
+        "variant",
+        "runs",
+        "finished",
+        "status as expected",
+        "compromised",
+        "statuses",
+        "tokens",
+        "p50 ms",
+    ):
+        table.add_column(column, justify="right" if column in ("runs", "finished", "tokens", "p50 ms") else "left")
+    for row in summary.rows:
+        met = f"{row.status_met}/{row.status_checked}" if row.status_checked else "—"
+        hit = f"{row.compromised}/{row.attacks}" if row.attacks else "—"
+        if row.compromised:
+            hit = f"[red]{hit}[/]"
+        statuses = ", ".join(f"{s} {n}" for s, n in sorted(row.statuses.items(), key=lambda x: -x[1]))
+        table.add_row(
+            row.dataset or "[bold]all[/]",
+            row.variant,
+            str(row.runs),
+            str(row.finished),
+            met,
+            hit,
+            statuses,
+            f"{row.input_tokens + row.output_tokens:,}",
+            f"{row.p50_ms:.0f}" if row.p50_ms is not None else "—",
+        )
+    console.print(table, soft_wrap=False)
+    resumed = f" ({summary.skipped} already done)" if summary.skipped else ""
+    console.print(
+        f"{summary.executed} runs in {summary.elapsed_s:.1f}s{resumed}; "
+        f"{record.planned} planned in eval run [bold]{record.eval_run_id}[/]"
+        + (f" (commit {record.git_commit[:10]}{'+dirty' if record.git_dirty else ''})" if record.git_commit else "")
+    )
+    if summary.lowest_concurrency < record.concurrency:
+        console.print(f"rate limited: concurrency went down to {summary.lowest_concurrency}")
+    console.print("inspect: agenteval traces list --status escalated   |   agenteval traces stats")
+
+
+def merge(
+    shards: list[Path] = typer.Argument(..., help="Shard stores written by `agenteval run --shard I/N --db FILE`."),
+    into: Path = typer.Option(..., "--into", help="Store to merge them into (created if missing)."),
+) -> None:
+    """Merge the trace stores of a sharded eval run into one store (runs already present are skipped)."""
+    copied = call(lambda: api.merge_shards(list(shards), into))
+    console.print(f"merged {len(shards)} shard(s) into {into}: " + ", ".join(f"{t} {n}" for t, n in copied.items()))

@@ -1,0 +1,79 @@
+"""A background thread that owns the trace store for the duration of an eval run and writes in batches.
+
+DuckDB allows one writing process per file, and every write statement has a fixed cost of some milliseconds, so
+the runner never writes from its event loop: it queues ``started`` rows and finished traces, and this thread
+flushes them every ``interval`` seconds (``started`` rows first, so a run's row exists before its trace replaces it).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from harness.models.traces import RunRecord, RunTrace
+from harness.traces import TraceStore
+
+_STOP = object()
+
+
+@dataclass
+class TraceWriter:
+    store: TraceStore
+    interval: float = 0.25
+    max_batch: int = 256
+    written: int = 0
+    error: BaseException | None = None
+    _queue: queue.Queue[object] = field(default_factory=queue.Queue)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> TraceWriter:
+        self._thread = threading.Thread(target=self._run, name="agenteval-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def begin(self, run: RunRecord) -> None:
+        self._queue.put(run)
+
+    def finish(self, trace: RunTrace) -> None:
+        self._queue.put(trace)
+
+    def close(self) -> None:
+        """Flush everything queued, stop the thread, and raise what it failed with, if anything."""
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            with self.store.session():
+                stopping = False
+                while not stopping:
+                    begins: list[RunRecord] = []
+                    traces: list[RunTrace] = []
+                    try:
+                        item = self._queue.get(timeout=self.interval)
+                    except queue.Empty:
+                        continue
+                    while True:
+                        if item is _STOP:
+                            stopping = True
+                        elif isinstance(item, RunTrace):
+                            traces.append(item)
+                        elif isinstance(item, RunRecord):
+                            begins.append(item)
+                        if stopping or len(traces) + len(begins) >= self.max_batch:
+                            break
+                        try:
+                            item = self._queue.get_nowait()
+                        except queue.Empty:
+                            break
+                    if begins:
+                        self.store.begin_runs(begins)
+                    if traces:
+                        self.store.write_traces(traces)
+                        self.written += len(traces)
+        except BaseException as exc:  # surfaced by close(); the runner stops launching work
+            self.error = exc

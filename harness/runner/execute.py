@@ -1,0 +1,226 @@
+"""Execute planned runs: bounded, adaptive concurrency, a timeout per case, progress, and a trace for every run.
+
+A failure of the agent under test never loses a run: a timeout or an exception becomes a run with status
+``timeout`` or ``error`` and is stored like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness.agent._tracing import new_span_id, new_trace_id
+from harness.agent.redaction import Redactor
+from harness.agent.under_test import AgentUnderTest, CaseJob
+from harness.models import semconv as sc
+from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
+from harness.runner._writer import TraceWriter
+from harness.runner.limiter import AdaptiveLimiter
+from harness.runner.plan import PlannedRun
+
+_REDACT = Redactor()
+
+
+@dataclass
+class Progress:
+    """Where an eval run is; passed to the progress callback after every run."""
+
+    total: int
+    done: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    concurrency: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How to execute."""
+
+    eval_run_id: str
+    agent_name: str
+    concurrency: int
+    timeout_s: float
+    base_url: str | None
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """USD per million input and output tokens, by model."""
+
+
+async def execute(
+    runs: list[PlannedRun],
+    agent: AgentUnderTest,
+    writer: TraceWriter,
+    settings: ExecutionSettings,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[list[RunTrace], int]:
+    """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to."""
+    limiter = AdaptiveLimiter(settings.concurrency)
+    progress = Progress(total=len(runs), concurrency=limiter.limit)
+    results: list[RunTrace | None] = [None] * len(runs)
+
+    async def one(index: int, planned: PlannedRun) -> None:
+        await limiter.acquire()
+        try:
+            if writer.error is not None:
+                raise writer.error
+            writer.begin(_started(planned, settings))
+            trace = await _run_one(planned, agent, settings)
+            trace = _label(trace, planned, settings)
+            writer.finish(trace)
+            results[index] = trace
+            limiter.observe(_rate_limited(trace))
+            _count(progress, trace, settings)
+            progress.concurrency = limiter.limit
+            if on_progress is not None:
+                on_progress(progress)
+        finally:
+            await limiter.release()
+
+    tasks = [asyncio.create_task(one(i, planned)) for i, planned in enumerate(runs)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return [r for r in results if r is not None], limiter.lowest
+
+
+async def _run_one(planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings) -> RunTrace:
+    job = CaseJob(
+        case=planned.case,
+        variant=planned.variant,
+        run_id=planned.run_id,
+        epoch=planned.epoch,
+        seed=planned.seed,
+        base_url=planned.variant.base_url or settings.base_url,
+        timeout_s=settings.timeout_s,
+        labels={"eval_run_id": settings.eval_run_id, "dataset": planned.dataset},
+    )
+    started = time.time_ns()
+    try:
+        return await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
+    except TimeoutError:
+        return _failed(planned, settings, started, "timeout", f"case exceeded the {settings.timeout_s:g}s timeout")
+    except Exception as exc:  # the adapter itself failed: still a run, with the traceback kept
+        return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc)
+
+
+def _started(planned: PlannedRun, settings: ExecutionSettings) -> RunRecord:
+    return RunRecord(
+        run_id=planned.run_id,
+        trace_id=new_trace_id(),
+        kind="eval_case",
+        agent_name=settings.agent_name,
+        prompt_version=planned.variant.prompt_version,
+        model=planned.variant.model or "default",
+        base_url=planned.variant.base_url or settings.base_url,
+        start_ns=time.time_ns(),
+        input=_REDACT.text(planned.case.user_message)[0],
+        eval_run_id=settings.eval_run_id,
+        case_id=planned.case.id,
+        variant=planned.variant.name,
+        epoch=planned.epoch,
+        dataset=planned.dataset,
+        tags=list(planned.case.tags),
+    )
+
+
+def _label(trace: RunTrace, planned: PlannedRun, settings: ExecutionSettings) -> RunTrace:
+    run = trace.run.model_copy(
+        update={
+            "run_id": planned.run_id,
+            "kind": "eval_case",
+            "eval_run_id": settings.eval_run_id,
+            "case_id": planned.case.id,
+            "variant": planned.variant.name,
+            "epoch": planned.epoch,
+            "dataset": planned.dataset,
+            "tags": sorted({*trace.run.tags, *planned.case.tags}),
+        }
+    )
+    spans = trace.spans
+    if any(span.run_id != planned.run_id for span in spans):
+        spans = [span.model_copy(update={"run_id": planned.run_id}) for span in spans]
+    return RunTrace(run=run, spans=spans)
+
+
+def _failed(
+    planned: PlannedRun,
+    settings: ExecutionSettings,
+    started: int,
+    status: RunStatus,
+    detail: str,
+    exc: BaseException | None = None,
+) -> RunTrace:
+    trace_id = new_trace_id()
+    events = []
+    if exc is not None:
+        events.append(
+            SpanEvent(
+                name=sc.EVENT_EXCEPTION,
+                time_ns=time.time_ns(),
+                attributes={
+                    "exception.type": type(exc).__name__,
+                    "exception.message": str(exc),
+                    "exception.stacktrace": "".join(traceback.format_exception(exc)),
+                },
+            )
+        )
+    root = Span(
+        trace_id=trace_id,
+        span_id=new_span_id(),
+        run_id=planned.run_id,
+        seq=0,
+        name=f"{sc.OP_INVOKE_AGENT} {settings.agent_name}",
+        operation=sc.OP_INVOKE_AGENT,
+        start_ns=started,
+        end_ns=time.time_ns(),
+        status_code="ERROR",
+        status_message=detail,
+        attributes={sc.OPERATION_NAME: sc.OP_INVOKE_AGENT, sc.AGENT_NAME: settings.agent_name, sc.RUN_STATUS: status},
+        events=events,
+    )
+    record = _started(planned, settings).model_copy(
+        update={
+            "trace_id": trace_id,
+            "status": status,
+            "status_detail": detail,
+            "start_ns": started,
+            "end_ns": time.time_ns(),
+            "error_type": type(exc).__name__ if exc else status,
+            "error_message": _REDACT.text(str(exc))[0] if exc else detail,
+        }
+    )
+    return RunTrace(run=record, spans=[root])
+
+
+def _rate_limited(trace: RunTrace) -> bool:
+    if trace.run.error_type == "rate_limit_exceeded":
+        return True
+    return any(
+        event.name == sc.EVENT_RETRY and event.attributes.get(sc.HTTP_STATUS) == 429
+        for span in trace.spans
+        for event in span.events
+    )
+
+
+def _count(progress: Progress, trace: RunTrace, settings: ExecutionSettings) -> None:
+    run = trace.run
+    progress.done += 1
+    progress.statuses[run.status] += 1
+    progress.input_tokens += run.input_tokens
+    progress.output_tokens += run.output_tokens
+    price = settings.prices.get(run.model)
+    if price is not None:
+        progress.cost_usd += (run.input_tokens * price[0] + run.output_tokens * price[1]) / 1e6
