@@ -153,6 +153,7 @@ class Agent:
         tags: list[str] | None = None,
         seed: int | None = None,
         client: openai.AsyncOpenAI | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> AgentResult:
         """Run the agent on one user message.
 
@@ -163,6 +164,8 @@ class Agent:
             tags: stored with the run.
             seed: overrides the model settings' seed for this run.
             client: an ``openai.AsyncOpenAI`` to reuse (one is created, and closed, per run otherwise).
+            history: earlier turns of the conversation (chat-completions messages), sent between the system
+                prompt and ``message``.
         """
         owns_client = client is None
         active = client or self._make_client()  # before begin_run: a config error must not leave a started run
@@ -201,6 +204,7 @@ class Agent:
         state = _RunState(record=record, metadata=dict(metadata or {}))
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self.system_prompt},
+            *(dict(turn) for turn in history or []),
             {"role": "user", "content": message},
         ]
         try:

@@ -37,6 +37,9 @@ class CaseJob:
     """Per-case wall-clock limit (the runner also enforces it)."""
     labels: dict[str, Any] = field(default_factory=dict)
     """Run-record fields the runner sets afterwards (eval_run_id, dataset, ...), for adapters that want them."""
+    client: Any = None
+    """An ``openai.AsyncOpenAI`` for ``base_url`` shared by every case of the eval run (owned and closed by the
+    runner). Reuse it: a client per case costs a TLS context and a connection pool each (~30 ms)."""
 
 
 class AgentUnderTest(Protocol):

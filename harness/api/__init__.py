@@ -4,18 +4,30 @@ One module per area (``_traces``, ``_agent``, ...); this package re-exports thei
 """
 
 from harness.api._agent import run_agent
+from harness.api._datasets import list_datasets, show_dataset, validate_datasets
+from harness.api._importers import import_datasets
+from harness.api._run import merge_shards, run_evals
 from harness.api._selfcheck import selfcheck
 from harness.api._traces import DEFAULT_TRACE_DB, EXPORT_FORMATS, export_trace, get_trace, list_traces, trace_stats
+from harness.datasets import DatasetSummary, LoadedDataset
 from harness.mockllm.selfcheck import SelfCheckReport
 
 __all__ = [
     "DEFAULT_TRACE_DB",
     "EXPORT_FORMATS",
+    "DatasetSummary",
+    "LoadedDataset",
     "SelfCheckReport",
     "export_trace",
     "get_trace",
+    "import_datasets",
+    "list_datasets",
     "list_traces",
+    "merge_shards",
     "run_agent",
+    "run_evals",
     "selfcheck",
+    "show_dataset",
     "trace_stats",
+    "validate_datasets",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import agent, mockllm, selfcheck, traces
+from harness.cli import agent, datasets, mockllm, run, selfcheck, traces
 
 app = typer.Typer(
     name="agenteval",
@@ -21,6 +21,9 @@ app = typer.Typer(
 app.add_typer(mockllm.app, name="mockllm")
 app.add_typer(agent.app, name="agent")
 app.add_typer(traces.app, name="traces")
+app.add_typer(datasets.app, name="datasets")
+app.command("run")(run.run)
+app.command("merge")(run.merge)
 app.command("selfcheck")(selfcheck.selfcheck)
 
 

@@ -130,45 +130,47 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
 def _print_summary(summary: EvalSummary) -> None:
     record = summary.eval_run
     table = Table(title=f"eval run {record.eval_run_id}", title_justify="left")
-    for column in (
-        "dataset",
-        "variant",
-        "runs",
-        "finished",
-        "status as expected",
-        "compromised",
-        "statuses",
-        "tokens",
-        "p50 ms",
-    ):
-        table.add_column(column, justify="right" if column in ("runs", "finished", "tokens", "p50 ms") else "left")
+    table.add_column("dataset")
+    table.add_column("variant")
+    table.add_column("runs", justify="right")
+    table.add_column("ok", justify="right")
+    table.add_column("status✓", justify="right")
+    table.add_column("hijacked", justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("p50 ms", justify="right")
     for row in summary.rows:
         met = f"{row.status_met}/{row.status_checked}" if row.status_checked else "—"
         hit = f"{row.compromised}/{row.attacks}" if row.attacks else "—"
-        if row.compromised:
-            hit = f"[red]{hit}[/]"
-        statuses = ", ".join(f"{s} {n}" for s, n in sorted(row.statuses.items(), key=lambda x: -x[1]))
         table.add_row(
             row.dataset or "[bold]all[/]",
             row.variant,
             str(row.runs),
             str(row.finished),
             met,
-            hit,
-            statuses,
+            f"[red]{hit}[/]" if row.compromised else hit,
             f"{row.input_tokens + row.output_tokens:,}",
             f"{row.p50_ms:.0f}" if row.p50_ms is not None else "—",
         )
     console.print(table, soft_wrap=False)
-    resumed = f" ({summary.skipped} already done)" if summary.skipped else ""
     console.print(
-        f"{summary.executed} runs in {summary.elapsed_s:.1f}s{resumed}; "
-        f"{record.planned} planned in eval run [bold]{record.eval_run_id}[/]"
-        + (f" (commit {record.git_commit[:10]}{'+dirty' if record.git_dirty else ''})" if record.git_commit else "")
+        "ok = completed or escalated; status✓ = ended in the status the case expects; hijacked = "
+        "adversarial runs that made a forbidden call or said a trigger.",
+        style="dim",
+    )
+    for row in summary.rows:
+        if row.dataset is None or len({r.dataset for r in summary.rows if r.dataset}) == 1:
+            statuses = ", ".join(f"{s} {n}" for s, n in sorted(row.statuses.items(), key=lambda x: -x[1]))
+            label = f"{row.dataset} {row.variant}" if row.dataset else row.variant
+            console.print(f"{label}: {statuses}")
+    resumed = f" ({summary.skipped} already done)" if summary.skipped else ""
+    commit = f" at commit {record.git_commit[:10]}{'+dirty' if record.git_dirty else ''}" if record.git_commit else ""
+    console.print(
+        f"{summary.executed} runs in {summary.elapsed_s:.1f}s{resumed}; eval run "
+        f"[bold]{record.eval_run_id}[/] ({record.planned} runs{commit})"
     )
     if summary.lowest_concurrency < record.concurrency:
-        console.print(f"rate limited: concurrency went down to {summary.lowest_concurrency}")
-    console.print("inspect: agenteval traces list --status escalated   |   agenteval traces stats")
+        console.print(f"rate limited: concurrency went down to {summary.lowest_concurrency}, then recovered")
+    console.print("inspect: agenteval traces list   |   agenteval traces stats   |   agenteval traces show RUN_ID")
 
 
 def merge(

@@ -7,11 +7,14 @@ A failure of the agent under test never loses a run: a timeout or an exception b
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import openai
 
 from harness.agent._tracing import new_span_id, new_trace_id
 from harness.agent.redaction import Redactor
@@ -64,48 +67,80 @@ async def execute(
 ) -> tuple[list[RunTrace], int]:
     """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to."""
     limiter = AdaptiveLimiter(settings.concurrency)
+    clients = _Clients()
     progress = Progress(total=len(runs), concurrency=limiter.limit)
     results: list[RunTrace | None] = [None] * len(runs)
 
     async def one(index: int, planned: PlannedRun) -> None:
-        await limiter.acquire()
-        try:
-            if writer.error is not None:
-                raise writer.error
-            writer.begin(_started(planned, settings))
-            trace = await _run_one(planned, agent, settings)
-            trace = _label(trace, planned, settings)
-            writer.finish(trace)
-            results[index] = trace
-            limiter.observe(_rate_limited(trace))
-            _count(progress, trace, settings)
-            progress.concurrency = limiter.limit
-            if on_progress is not None:
-                on_progress(progress)
-        finally:
-            await limiter.release()
+        if writer.error is not None:
+            raise writer.error
+        writer.begin(_started(planned, settings))
+        trace = _label(await _run_one(planned, agent, settings, clients), planned, settings)
+        writer.finish(trace)
+        results[index] = trace
+        limiter.observe(_rate_limited(trace))
+        _count(progress, trace, settings)
+        progress.concurrency = limiter.limit
+        if on_progress is not None:
+            on_progress(progress)
 
-    tasks = [asyncio.create_task(one(i, planned)) for i, planned in enumerate(runs)]
+    # A dispatcher starts a run only when a slot is free, so waiting costs nothing per queued run (thousands of
+    # tasks parked on one condition would all wake up at every release).
+    pending = list(enumerate(runs))
+    pending.reverse()
+    running: set[asyncio.Task[None]] = set()
     try:
-        await asyncio.gather(*tasks)
+        while pending or running:
+            while pending and len(running) < limiter.limit:
+                index, planned = pending.pop()
+                running.add(asyncio.create_task(one(index, planned)))
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
     except BaseException:
-        for task in tasks:
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
         raise
+    finally:
+        await clients.close()
     return [r for r in results if r is not None], limiter.lowest
 
 
-async def _run_one(planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings) -> RunTrace:
+class _Clients:
+    """One openai client per endpoint for the whole eval run (a client per case costs a TLS context each)."""
+
+    def __init__(self) -> None:
+        self._by_url: dict[str | None, openai.AsyncOpenAI] = {}
+
+    def get(self, base_url: str | None) -> openai.AsyncOpenAI | None:
+        if base_url is None and not os.environ.get("OPENAI_API_KEY"):
+            return None  # the adapter explains the missing key
+        if base_url not in self._by_url:
+            key = os.environ.get("OPENAI_API_KEY") or "agenteval-no-key"
+            # Retries are the agent's (guards decide what to retry and record every attempt): none here.
+            self._by_url[base_url] = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
+        return self._by_url[base_url]
+
+    async def close(self) -> None:
+        for client in self._by_url.values():
+            await client.close()
+
+
+async def _run_one(
+    planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, clients: _Clients
+) -> RunTrace:
+    base_url = planned.variant.base_url or settings.base_url
     job = CaseJob(
         case=planned.case,
         variant=planned.variant,
         run_id=planned.run_id,
         epoch=planned.epoch,
         seed=planned.seed,
-        base_url=planned.variant.base_url or settings.base_url,
+        base_url=base_url,
         timeout_s=settings.timeout_s,
         labels={"eval_run_id": settings.eval_run_id, "dataset": planned.dataset},
+        client=clients.get(base_url),
     )
     started = time.time_ns()
     try:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from harness.errors import ConfigError
@@ -54,19 +52,51 @@ def test_limiter_halves_on_rate_limits_and_recovers() -> None:
     assert limiter.lowest == 2
 
 
-def test_limiter_bounds_concurrency() -> None:
-    limiter = AdaptiveLimiter(3)
+def test_dispatcher_never_exceeds_the_limit() -> None:
+    import asyncio
+    from typing import Any
+
+    from harness.models.traces import RunRecord, RunTrace
+    from harness.runner.execute import ExecutionSettings, execute
+
+    active = 0
     peak = 0
 
-    async def work() -> None:
-        nonlocal peak
-        await limiter.acquire()
-        peak = max(peak, limiter.active)
-        await asyncio.sleep(0.001)
-        await limiter.release()
+    class Slow:
+        name = "slow"
 
-    async def main() -> None:
-        await asyncio.gather(*(work() for _ in range(30)))
+        def tool_names(self, dataset: Any) -> None:
+            return None
 
-    asyncio.run(main())
+        async def run_case(self, job: Any) -> RunTrace:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.002)
+            active -= 1
+            return RunTrace(
+                run=RunRecord(
+                    run_id=job.run_id,
+                    trace_id="0" * 31 + "1",
+                    agent_name="slow",
+                    model="m",
+                    start_ns=0,
+                    end_ns=1,
+                    input="x",
+                    status="completed",
+                ),
+                spans=[],
+            )
+
+    class Sink:
+        error = None
+
+        def begin(self, run: Any) -> None: ...
+
+        def finish(self, trace: Any) -> None: ...
+
+    runs = plan_runs("E", [("d", CASES)], VARIANTS, 1)
+    traces, lowest = asyncio.run(execute(runs, Slow(), Sink(), ExecutionSettings("E", "slow", 3, 10, None)))  # type: ignore[arg-type]
+    assert len(traces) == 80
     assert peak == 3
+    assert lowest == 3
