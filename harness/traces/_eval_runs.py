@@ -143,6 +143,8 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
                 ).fetchone()
                 if existing and existing[0]:
                     current = read_eval_run(con, record.eval_run_id, shard)
+                    if record.shard in current.metadata.get("merged_shards", []):
+                        continue  # this shard was merged before: its runs were skipped above, keep the counts
                     record = current.model_copy(
                         update={
                             "planned": current.planned + record.planned,
