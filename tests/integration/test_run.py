@@ -74,16 +74,16 @@ def test_filters_and_limit_select_cases(tmp_path: Path, monkeypatch: pytest.Monk
 def test_sigkill_then_resume_gives_exactly_one_run_per_key(tmp_path: Path) -> None:
     project = _project(tmp_path, cases=30)
     db = project / "t.duckdb"
-    slow = scenario_from_text("rules:\n  - text: 'answer to {{ last_user }}'\n    delay_ms: 60\n")
+    slow = scenario_from_text("rules:\n  - text: 'answer to {{ last_user }}'\n    delay_ms: 100\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with MockLLMServer(slow) as server:
         base = ["--db", str(db), "--base-url", server.base_url]
         command = [*CLI, "run", *base, "--eval-run-id", "killed-run", "--concurrency", "2"]
         process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # The model server lives in this process, so its request count says how far the eval run got: kill it
-        # a third of the way through (60 runs, one model call each), whatever the machine's speed.
+        # past half way (60 runs, one model call each, ~1.8 s in: after at least one flush of the writer).
         deadline = time.monotonic() + 60
-        while server.engine.requests_total < 20 and time.monotonic() < deadline and process.poll() is None:
+        while server.engine.requests_total < 36 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.02)
         assert process.poll() is None, "the eval run ended before it could be interrupted"
         process.send_signal(signal.SIGKILL)
