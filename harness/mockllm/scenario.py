@@ -40,7 +40,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from harness import _yaml
 from harness.errors import ScenarioError
 from harness.mockllm.faults import FaultSpec
-from harness.models import Record
+from harness.models import Record, check_regex
 
 TEMPLATE_NAMES = frozenset(
     {"last_user", "system", "model", "turn", "tools", "last_tool_result", "tool_json", "match", "request"}
@@ -112,12 +112,7 @@ class TextMatch(Record):
     @field_validator("regex")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {value!r}: {exc}") from None
-        return value
+        return check_regex(value)
 
     def test(self, text: str | None) -> dict[str | int, str] | None:
         """Return the regex groups (empty when there is no regex) if ``text`` passes, else ``None``."""

@@ -3,6 +3,6 @@
 Every record is frozen, rejects unknown fields, and documents each field with a docstring.
 """
 
-from harness.models._base import Record
+from harness.models._base import Record, check_regex
 
-__all__ = ["Record"]
+__all__ = ["Record", "check_regex"]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.models._base import Record
+from harness.models._base import Record, check_regex
 from harness.models.traces import RunStatus
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$"
@@ -134,14 +134,7 @@ class Expected(Record):
     @field_validator("output_regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            import re
-
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {value!r}: {exc}") from None
-        return value
+        return check_regex(value)
 
     def tool_names(self) -> set[str]:
         """Every tool named by the expectations (for checking them against the agent's tools)."""
