@@ -3,6 +3,8 @@
 See docs/traces.md for the tables, and ARCHITECTURE.md ("Trace store") for the contract.
 """
 
+from typing import TYPE_CHECKING
+
 from harness.traces.errors import (
     NoTracesError,
     RunNotFoundError,
@@ -13,7 +15,6 @@ from harness.traces.errors import (
 from harness.traces.filters import RunFilter, parse_since
 from harness.traces.otlp import to_otlp_json
 from harness.traces.schema import MIGRATIONS, SCHEMA_VERSION, Migration
-from harness.traces.stats import ToolErrorStats, TraceStats, compute_stats
 from harness.traces.store import DEFAULT_DB_PATH, RunFilterArgs, TraceStore
 
 __all__ = [
@@ -35,3 +36,16 @@ __all__ = [
     "parse_since",
     "to_otlp_json",
 ]
+
+
+if TYPE_CHECKING:
+    from harness.traces.stats import ToolErrorStats, TraceStats, compute_stats
+
+
+def __getattr__(name: str) -> object:
+    # Statistics need pandas (0.3 s to import): load them only when asked for, not on every trace write.
+    if name in ("ToolErrorStats", "TraceStats", "compute_stats"):
+        from harness.traces import stats
+
+        return getattr(stats, name)
+    raise AttributeError(f"module 'harness.traces' has no attribute {name!r}")

@@ -12,16 +12,18 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import duckdb
-import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs
 
 from harness.models.evals import EvalRunRecord
 from harness.models.traces import RunRecord, RunTrace, Span
 from harness.traces import _eval_runs
 from harness.traces._projection import project
-from harness.traces._rows import RunRow, run_from_row, run_row, span_from_row, spans_frame, to_frame
+from harness.traces._rows import RunRow, append_rows, run_from_row, run_row, span_from_row, span_rows
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs
 from harness.traces.errors import (
     NoTracesError,
     RunNotFoundError,
@@ -190,7 +192,7 @@ class TraceStore:
         if not runs:
             return
         run_rows = [run_row(run) for run in runs]
-        span_frame = spans_frame(spans) if spans else None
+        rows = span_rows(spans) if spans else []
         run_ids = [run.run_id for run in runs]
         with self._connection(write=True) as con, _transaction(con):
             # The runs primary key answers this from its index; the span tables are scanned only when needed.
@@ -208,14 +210,13 @@ class TraceStore:
                     if table != "runs":
                         con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [finished])
             if len(run_rows) > _FEW_RUNS:
-                # by_name: a column added by a later migration takes its default instead of shifting the others.
-                con.append("runs", to_frame("runs", run_rows), by_name=True)
+                append_rows(con, "runs", run_rows)
             else:
-                # A few rows (begin_run, one finished run): plain INSERTs cost less than building a DataFrame.
+                # A few rows (begin_run, one finished run): plain INSERTs cost the least.
                 for row in run_rows:
                     con.execute(_INSERT_RUN, list(row))
-            if span_frame is not None:
-                con.append("spans", span_frame, by_name=True)
+            if rows:
+                append_rows(con, "spans", rows)
                 project(con, run_ids, {span.operation for span in spans})
 
     def begin_runs(self, runs: Sequence[RunRecord]) -> None:
