@@ -1,23 +1,39 @@
 """The composition root: what the CLI and the pytest plugin call. Returns values or raises; never prints.
 
-One module per area (``_traces``, ``_agent``, ...); this package re-exports their public functions.
+One module per area (``_traces``, ``_agent``, ...); this package re-exports their public functions. Names are
+resolved on first use, so that a command imports only the stages it needs (openai, duckdb and pandas take most of a
+second to import; ``agenteval --help`` should not pay for them).
 """
 
-from harness.api._agent import run_agent
-from harness.api._cassettes import (
-    DEFAULT_CASSETTE_DIR,
-    list_cassettes,
-    scan_cassettes,
-    scrub_cassettes,
-    verify_cassettes,
-)
-from harness.api._datasets import list_datasets, show_dataset, validate_datasets
-from harness.api._importers import import_datasets
-from harness.api._run import merge_shards, run_evals
-from harness.api._selfcheck import selfcheck
-from harness.api._traces import DEFAULT_TRACE_DB, EXPORT_FORMATS, export_trace, get_trace, list_traces, trace_stats
-from harness.datasets import DatasetSummary, LoadedDataset
-from harness.mockllm.selfcheck import SelfCheckReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE: dict[str, str] = {
+    "run_agent": "harness.api._agent",
+    "DEFAULT_CASSETTE_DIR": "harness.api._cassettes",
+    "list_cassettes": "harness.api._cassettes",
+    "scan_cassettes": "harness.api._cassettes",
+    "scrub_cassettes": "harness.api._cassettes",
+    "verify_cassettes": "harness.api._cassettes",
+    "list_datasets": "harness.api._datasets",
+    "show_dataset": "harness.api._datasets",
+    "validate_datasets": "harness.api._datasets",
+    "import_datasets": "harness.api._importers",
+    "merge_shards": "harness.api._run",
+    "run_evals": "harness.api._run",
+    "selfcheck": "harness.api._selfcheck",
+    "DEFAULT_TRACE_DB": "harness.api._traces",
+    "EXPORT_FORMATS": "harness.api._traces",
+    "export_trace": "harness.api._traces",
+    "get_trace": "harness.api._traces",
+    "list_traces": "harness.api._traces",
+    "trace_stats": "harness.api._traces",
+    "DatasetSummary": "harness.datasets",
+    "LoadedDataset": "harness.datasets",
+    "SelfCheckReport": "harness.mockllm.selfcheck",
+}
 
 __all__ = [
     "DEFAULT_CASSETTE_DIR",
@@ -43,3 +59,36 @@ __all__ = [
     "validate_datasets",
     "verify_cassettes",
 ]
+
+if TYPE_CHECKING:
+    from harness.api._agent import run_agent
+    from harness.api._cassettes import (
+        DEFAULT_CASSETTE_DIR,
+        list_cassettes,
+        scan_cassettes,
+        scrub_cassettes,
+        verify_cassettes,
+    )
+    from harness.api._datasets import list_datasets, show_dataset, validate_datasets
+    from harness.api._importers import import_datasets
+    from harness.api._run import merge_shards, run_evals
+    from harness.api._selfcheck import selfcheck
+    from harness.api._traces import (
+        DEFAULT_TRACE_DB,
+        EXPORT_FORMATS,
+        export_trace,
+        get_trace,
+        list_traces,
+        trace_stats,
+    )
+    from harness.datasets import DatasetSummary, LoadedDataset
+    from harness.mockllm.selfcheck import SelfCheckReport
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -12,9 +13,11 @@ from rich.table import Table
 
 from harness import api
 from harness.cli._common import call, console, err_console
-from harness.runner import EvalSummary
-from harness.runner.execute import Progress as RunProgress
-from harness.runner.execute import ProgressCallback
+
+if TYPE_CHECKING:
+    from harness.runner import EvalSummary
+    from harness.runner.execute import Progress as RunProgress
+    from harness.runner.execute import ProgressCallback
 
 
 def run(
