@@ -78,11 +78,12 @@ def run_evals(
     root = settings.root / "datasets"
     loaded = [load_dataset(path, root=root) for path in resolve_datasets(names, root=root)]
     agents = {item.dataset.agent for item in loaded}
-    spec = record.agent if record is not None else (agents.pop() if len(agents) == 1 else None)
+    spec = record.agent if record is not None else (next(iter(agents)) if len(agents) == 1 else None)
     if spec is None:
+        which = "; ".join(f"{item.path} is for '{item.dataset.agent}'" for item in loaded)
         raise ConfigError(
-            f"The datasets are for different agents ({', '.join(sorted(agents))}); run each agent's "
-            "datasets in its own `agenteval run`."
+            f"The datasets are for different agents ({which}). Run each agent's datasets in its own "
+            "`agenteval run`, naming them: `agenteval run PATH...`."
         )
     under_test = _agent(spec)
     problems: list[str] = []

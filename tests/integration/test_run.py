@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.mockllm import MockLLMServer, scenario_from_text
+from tests.unit.datasets.test_broken_inputs import BROKEN, Broken
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -135,6 +136,16 @@ def test_shards_cover_the_run_and_merge_into_one_store(tmp_path: Path, monkeypat
     assert (planned, shard) == (24, None)
 
 
+def test_datasets_for_different_agents_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path, cases=2)
+    (project / "datasets" / "other.yaml").write_text("name: other\nagent: support\ncases:\n  - {id: a, input: hi}\n")
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["run", "--db", "t.duckdb"])
+    assert result.exit_code == 2
+    assert "other.yaml is for 'support'" in result.output.replace("\n", "")
+    assert "calls.jsonl is for 'tool-calling'" in result.output.replace("\n", "")
+
+
 def test_a_broken_dataset_runs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _project(tmp_path, cases=3)
     (project / "datasets" / "broken.yaml").write_text("name: broken\nagent: tool-calling\ncases:\n  - id: x\n")
@@ -150,3 +161,26 @@ def test_unknown_variant_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.Mo
     result = runner.invoke(app, ["run", "-v", "nope", "--db", "t.duckdb"])
     assert result.exit_code == 2
     assert "Unknown variant(s) nope" in result.output
+
+
+@pytest.mark.parametrize(
+    "broken",
+    # A .txt file is not a dataset file, and the support-tool check needs a support project: both are covered by
+    # `agenteval datasets validate` in tests/unit/datasets/test_broken_inputs.py.
+    [b for b in BROKEN if not b.filename.endswith(".txt") and "support agent" not in b.kind],
+    ids=lambda b: b.kind.replace(" ", "-"),
+)
+def test_every_kind_of_broken_dataset_stops_agenteval_run_before_anything_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: Broken
+) -> None:
+    project = _project(tmp_path, cases=2)
+    path = project / "datasets" / broken.filename
+    if isinstance(broken.content, bytes):
+        path.write_bytes(broken.content)
+    else:
+        path.write_text(broken.content)
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["run", "--db", "t.duckdb"])
+    assert result.exit_code == 2, result.output
+    assert f"{broken.filename}:{broken.line}" in result.output.replace("\n", "")
+    assert not (project / "t.duckdb").exists()
