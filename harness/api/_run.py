@@ -76,7 +76,17 @@ def run_evals(
         epochs_, filters_, limit_, shard_ = settings.epochs, list(filters or []), limit, shard
 
     root = settings.root / "datasets"
-    loaded = [load_dataset(path, root=root) for path in resolve_datasets(names, root=root)]
+    try:
+        loaded = [load_dataset(path, root=root) for path in resolve_datasets(names, root=root)]
+    except DatasetError as exc:
+        if not datasets and record is None and settings.source == "built-in defaults":
+            hint = (
+                f"{Path.cwd()}: no pyproject.toml with [tool.agenteval] here or above, so the default datasets "
+                f"({', '.join(settings.datasets)}) were looked for. Run from your project's folder, add "
+                "[tool.agenteval] to its pyproject.toml, or name the datasets: `agenteval run PATH...`."
+            )
+            raise DatasetError(exc.summary, [*exc.problems, hint]) from None
+        raise
     agents = {item.dataset.agent for item in loaded}
     spec = record.agent if record is not None else (next(iter(agents)) if len(agents) == 1 else None)
     if spec is None:

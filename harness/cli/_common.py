@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.errors import HarnessError
 
@@ -28,7 +29,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except HarnessError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        # The message is user text (paths, YAML, "[tool.agenteval]"): escape it so rich shows it as written.
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

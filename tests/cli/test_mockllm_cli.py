@@ -159,3 +159,14 @@ def test_version_and_help() -> None:
     result = runner.invoke(app, ["mockllm", "serve", "--help"])
     assert result.exit_code == 0
     assert "x-mockllm-fault" in result.output
+
+
+def test_error_messages_are_printed_verbatim_not_as_markup(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - text: '[bold]x[/bold]'\n    when: {last_role: robot}\n")
+    result = runner.invoke(app, ["mockllm", "check", str(bad)])
+    assert result.exit_code == 2
+    assert "'system', 'developer', 'user'" in result.output
+    missing = runner.invoke(app, ["mockllm", "check", str(tmp_path / "[tool.x].yaml")])
+    assert missing.exit_code == 2
+    assert f"{tmp_path}/[tool.x].yaml does not exist" in missing.output.replace("\n", "")  # not eaten as markup
