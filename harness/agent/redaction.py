@@ -17,6 +17,8 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z
 _CARD = re.compile(r"(?<![\d*])\d(?:[ -]?\d){12,18}(?!\d)")
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{6,22}\d(?![\w])")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
+_CACHED_LEN = 8_000
+_CACHE_SIZE = 2048  # at most ~16 MB of cached text
 
 # Keys whose values are identifiers, never PII: redacting them could corrupt ids that happen to contain digits.
 _ID_KEYS = frozenset({"id", "tool_call_id", "trace_id", "span_id", "parent_span_id", "run_id", "response_id"})
@@ -49,9 +51,23 @@ class Redactor:
 
     def __post_init__(self) -> None:
         self._extra = [(re.compile(p), r) for p, r in self.patterns]
+        # The same strings (system prompts, tool schemas, role names) recur in every span of every run: remember
+        # results for strings up to _CACHED_LEN characters, at most _CACHE_SIZE of them.
+        self._cache: dict[str, tuple[str, int]] = {}
 
     def text(self, value: str) -> tuple[str, int]:
         """Redact one string; return it and how many values were replaced."""
+        cached = self._cache.get(value)
+        if cached is not None:
+            return cached
+        result = self._text(value)
+        if len(value) <= _CACHED_LEN:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[value] = result
+        return result
+
+    def _text(self, value: str) -> tuple[str, int]:
         count = 0
 
         def card(match: re.Match[str]) -> str:
