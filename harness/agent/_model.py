@@ -52,6 +52,10 @@ class _Failure:
 def classify(exc: Exception) -> _Failure:
     """Decide whether a failed attempt is worth retrying: 429, 5xx, 408/409, timeouts, dropped connections and
     unreadable bodies are; 400 (including context-length errors), 401, 403, 404 and 422 are not."""
+    miss = exc if getattr(exc, "is_cassette_miss", False) else exc.__cause__
+    if getattr(miss, "is_cassette_miss", False):
+        # Replaying: the request differs from the recording. Retrying cannot help; the message is the diff.
+        return _Failure("cassette_miss", str(miss), None, False, None)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         code = getattr(exc, "code", None)

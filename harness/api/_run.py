@@ -12,6 +12,7 @@ from harness.agent.under_test import AgentUnderTest
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef
+from harness.replay._router import RECORD_MODES
 from harness.runner import EvalRequest, EvalSummary, run_eval
 from harness.runner.execute import ProgressCallback
 
@@ -36,14 +37,16 @@ def run_evals(
     scenario: str | None = None,
     timeout_s: float | None = None,
     agent: str | None = None,
+    record_mode: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> EvalSummary:
     """Run datasets through the agent under test under each variant, storing every run; return the summary.
 
     Settings come from ``[tool.agenteval]`` (nearest pyproject.toml), ``AGENTEVAL_*`` variables, then these
     arguments. With ``resume``, the eval run's own datasets, variants, epochs, filters and shard are used and only
-    the runs without a finished trace are executed. Raises a HarnessError (nothing runs) when a dataset, variant or
-    setting is invalid.
+    the runs without a finished trace are executed. ``record_mode`` (replay, record, rerecord) routes every model
+    call of a case through its cassette under ``cassettes/``. Raises a HarnessError (nothing runs) when a dataset,
+    variant or setting is invalid.
     """
     from harness.datasets import DatasetError, check_tools, filter_cases, load_dataset, resolve_datasets
     from harness.traces import TraceStore
@@ -114,6 +117,8 @@ def run_evals(
             "(tag:NAME, id:GLOB) with `agenteval datasets show NAME`."
         )
 
+    if record_mode not in (None, "off", *RECORD_MODES):
+        raise ConfigError(f"--record-mode {record_mode!r}: use off, {', '.join(RECORD_MODES)}.")
     request = EvalRequest(
         agent=under_test,
         agent_spec=spec,
@@ -131,6 +136,8 @@ def run_evals(
         resume=record,
         root=settings.root,
         prices=dict(settings.prices),
+        record_mode=None if record_mode in (None, "off") else record_mode,  # type: ignore[arg-type]
+        cassette_dir=settings.root / "cassettes",
     )
     with _endpoint(settings, request):
         return asyncio.run(run_eval(request, on_progress))

@@ -62,6 +62,13 @@ def run(
     agent: str | None = typer.Option(
         None, "--agent", help="Agent under test: support, tool-calling, recorded or module:function."
     ),
+    record_mode: str = typer.Option(
+        "off",
+        "--record-mode",
+        envvar="AGENTEVAL_RECORD_MODE",
+        help="Cassettes (cassettes/DATASET/VARIANT/CASE.eN.yaml): off (live calls), replay (offline, from cassettes "
+        "only; a request that differs fails with a diff), record (record what is missing), rerecord (replace).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (no progress bar)."),
 ) -> None:
     """Run datasets through the agent under test, once per variant (and epoch), and store every run as a trace.
@@ -88,6 +95,7 @@ def run(
                 scenario=scenario,
                 timeout_s=timeout,
                 agent=agent,
+                record_mode=record_mode,
                 on_progress=update,
             )
         )

@@ -18,6 +18,7 @@ from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef, Variant
 from harness.models.evals import EvalRunRecord
 from harness.models.traces import RunTrace
+from harness.replay._router import RecordMode
 from harness.runner._writer import TraceWriter
 from harness.runner.execute import ExecutionSettings, Progress, ProgressCallback, execute
 from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs
@@ -46,6 +47,8 @@ class EvalRequest:
     root: Path = Path(".")
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
     metadata: dict[str, object] = field(default_factory=dict)
+    record_mode: RecordMode | None = None
+    cassette_dir: Path = Path("cassettes")
 
 
 def git_state(root: Path) -> tuple[str | None, bool | None]:
@@ -113,6 +116,8 @@ async def run_eval(request: EvalRequest, on_progress: ProgressCallback | None = 
         timeout_s=request.timeout_s,
         base_url=request.base_url,
         prices=request.prices,
+        record_mode=request.record_mode,
+        cassette_dir=request.cassette_dir,
     )
     try:
         traces, lowest = await execute(todo, request.agent, writer, settings, on_progress)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import openai
 
@@ -21,6 +23,7 @@ from harness.agent.redaction import Redactor
 from harness.agent.under_test import AgentUnderTest, CaseJob
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
+from harness.replay._router import CaseCassette, RecordMode, RoutingTransport, using_cassette
 from harness.runner._writer import TraceWriter
 from harness.runner.limiter import AdaptiveLimiter
 from harness.runner.plan import PlannedRun
@@ -56,6 +59,10 @@ class ExecutionSettings:
     base_url: str | None
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
     """USD per million input and output tokens, by model."""
+    record_mode: RecordMode | None = None
+    """Cassettes: ``None`` (live calls, nothing recorded), ``replay``, ``record`` or ``rerecord``."""
+    cassette_dir: Path = Path("cassettes")
+    """Where cassettes live: ``<dir>/<dataset>/<variant>/<case>.e<epoch>.yaml``."""
 
 
 async def execute(
@@ -67,7 +74,7 @@ async def execute(
 ) -> tuple[list[RunTrace], int]:
     """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to."""
     limiter = AdaptiveLimiter(settings.concurrency)
-    clients = _Clients()
+    clients = _Clients(settings.record_mode)
     progress = Progress(total=len(runs), concurrency=limiter.limit)
     results: list[RunTrace | None] = [None] * len(runs)
 
@@ -110,8 +117,9 @@ async def execute(
 class _Clients:
     """One openai client per endpoint for the whole eval run (a client per case costs a TLS context each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, record_mode: RecordMode | None = None) -> None:
         self._by_url: dict[str | None, openai.AsyncOpenAI] = {}
+        self._record_mode = record_mode
 
     def get(self, base_url: str | None) -> openai.AsyncOpenAI | None:
         if base_url is None and not os.environ.get("OPENAI_API_KEY"):
@@ -119,7 +127,13 @@ class _Clients:
         if base_url not in self._by_url:
             key = os.environ.get("OPENAI_API_KEY") or "agenteval-no-key"
             # Retries are the agent's (guards decide what to retry and record every attempt): none here.
-            self._by_url[base_url] = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
+            http_client = None
+            if self._record_mode is not None:
+                # Every request goes through the router, which sends it to the current case's cassette.
+                http_client = openai.DefaultAsyncHttpxClient(transport=RoutingTransport())
+            self._by_url[base_url] = openai.AsyncOpenAI(
+                base_url=base_url, api_key=key, max_retries=0, http_client=http_client
+            )
         return self._by_url[base_url]
 
     async def close(self) -> None:
@@ -143,12 +157,52 @@ async def _run_one(
         client=clients.get(base_url),
     )
     started = time.time_ns()
+    if settings.record_mode is not None:
+        return await _run_with_cassette(planned, agent, settings, job, started)
     try:
         return await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
     except TimeoutError:
         return _failed(planned, settings, started, "timeout", f"case exceeded the {settings.timeout_s:g}s timeout")
     except Exception as exc:  # the adapter itself failed: still a run, with the traceback kept
         return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc)
+
+
+def cassette_path(directory: Path, planned: PlannedRun) -> Path:
+    """``<dir>/<dataset>/<variant>/<case>.e<epoch>.yaml``: one cassette per execution, stable and readable."""
+    case = re.sub(r"[^A-Za-z0-9_.-]", "_", planned.case.id)
+    return directory / planned.dataset / planned.variant.name / f"{case}.e{planned.epoch}.yaml"
+
+
+async def _run_with_cassette(
+    planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, job: CaseJob, started: int
+) -> RunTrace:
+    mode: RecordMode = settings.record_mode or "replay"
+    path = cassette_path(settings.cassette_dir, planned)
+    if mode == "replay" and not path.exists():
+        detail = (
+            f"no cassette at {path}: record it with `agenteval run --record-mode record` (replay never calls the model)"
+        )
+        return _failed(planned, settings, started, "error", detail)
+    cassette = CaseCassette(path, mode)
+    with using_cassette(cassette):
+        try:
+            trace = await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
+        except TimeoutError:
+            return _failed(planned, settings, started, "timeout", f"case exceeded the {settings.timeout_s:g}s timeout")
+        except Exception as exc:
+            return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc)
+    problems = cassette.finish()
+    if problems and trace.run.status in ("completed", "escalated", "awaiting_approval"):
+        run = trace.run.model_copy(
+            update={
+                "status": "error",
+                "status_detail": problems[0],
+                "error_type": "cassette_unplayed",
+                "error_message": problems[0],
+            }
+        )
+        trace = RunTrace(run=run, spans=trace.spans)
+    return trace
 
 
 def _started(planned: PlannedRun, settings: ExecutionSettings) -> RunRecord:

@@ -1,0 +1,111 @@
+"""`agenteval run --record-mode`: record once, replay offline, fail loudly with a diff when a request changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.replay import Cassette, load_cassette, save_cassette
+
+runner = CliRunner()
+CLOSED = "http://127.0.0.1:9/v1"  # nothing listens on port 9: a replay that touched the network would fail
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.agenteval]\nagent = 'support'\ndatasets = ['datasets']\nscenario = 'support'\n"
+        "[tool.agenteval.variants.v1]\nprompt_version = 'v1'\n[tool.agenteval.variants.v2]\nprompt_version = 'v2'\n"
+    )
+    (tmp_path / "datasets").mkdir()
+    cases = [
+        {"id": "status-a1004", "input": "Where is my order A1004?"},
+        {"id": "refund-a1001", "input": "I'd like a refund for order A1001"},
+        {"id": "kb-timelines", "input": "How long do refunds take?"},
+    ]
+    (tmp_path / "datasets" / "mini.jsonl").write_text(
+        "\n".join([json.dumps({"dataset": {"name": "mini", "agent": "support"}}), *map(json.dumps, cases)]) + "\n"
+    )
+    return tmp_path
+
+
+def _outputs(db: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT case_id, variant, status, output_text FROM runs").fetchall()
+    finally:
+        con.close()
+    return {(c, v): (s, o) for c, v, s, o in rows}
+
+
+def _run(*args: str) -> dict[str, object]:
+    result = runner.invoke(app, ["run", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(_project(tmp_path))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-THISKEYMUSTNOTLEAK0123456789")
+    _run("--record-mode", "record", "--db", "recorded.duckdb")
+    return tmp_path
+
+
+def test_record_then_replay_offline_gives_the_same_runs(recorded: Path) -> None:
+    files = sorted(p.relative_to(recorded / "cassettes").as_posix() for p in (recorded / "cassettes").rglob("*.yaml"))
+    assert files == [
+        f"mini/{v}/{c}.e1.yaml" for v in ("v1", "v2") for c in ("kb-timelines", "refund-a1001", "status-a1004")
+    ]
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "replayed.duckdb")
+    before, after = _outputs(recorded / "recorded.duckdb"), _outputs(recorded / "replayed.duckdb")
+    assert after == before
+    assert {status for status, _ in after.values()} == {"completed"}
+
+
+def test_cassettes_hold_no_secrets(recorded: Path) -> None:
+    text = "".join(p.read_text() for p in (recorded / "cassettes").rglob("*.yaml"))
+    # The fake key, and the fake organization, project and cookie the scripted server sends like a real provider.
+    for secret in ("THISKEYMUSTNOTLEAK", "org-mockllm", "proj_mockllm", "__cf_bm=mockllm"):
+        assert secret not in text
+    scan = runner.invoke(app, ["cassettes", "scan", "cassettes"])
+    assert scan.exit_code == 0, scan.output
+
+
+def test_a_changed_request_fails_replay_with_a_diff_naming_the_change(recorded: Path) -> None:
+    dataset = recorded / "datasets" / "mini.jsonl"
+    dataset.write_text(dataset.read_text().replace("Where is my order A1004?", "Where is my parcel A1004?"))
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "changed.duckdb", "-f", "id:status-a1004")
+    con = duckdb.connect(str(recorded / "changed.duckdb"), read_only=True)
+    rows = con.execute("SELECT status, error_type, error_message FROM runs").fetchall()
+    con.close()
+    assert {(status, error) for status, error, _ in rows} == {("model_error", "cassette_miss")}
+    message = rows[0][2]
+    assert "Where is my order A1004?" in message and "Where is my parcel A1004?" in message  # noqa: PT018
+    assert "--record-mode record" in message
+    # Recording again fixes it.
+    _run("--record-mode", "record", "--db", "rerecorded.duckdb", "-f", "id:status-a1004")
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "fixed.duckdb", "-f", "id:status-a1004")
+    assert {s for s, _ in _outputs(recorded / "fixed.duckdb").values()} == {"completed"}
+
+
+def test_missing_cassette_and_unplayed_interactions_fail_the_run(recorded: Path) -> None:
+    (recorded / "cassettes" / "mini" / "v1" / "kb-timelines.e1.yaml").unlink()
+    path = recorded / "cassettes" / "mini" / "v1" / "refund-a1001.e1.yaml"
+    cassette = load_cassette(path)
+    save_cassette(Cassette(version=1, interactions=[*cassette.interactions, cassette.interactions[0]]), path)
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "broken.duckdb", "-v", "v1")
+    runs = _outputs(recorded / "broken.duckdb")
+    assert runs[("kb-timelines", "v1")][0] == "error"
+    assert runs[("refund-a1001", "v1")][0] == "error"
+    assert runs[("status-a1004", "v1")][0] == "completed"
+    con = duckdb.connect(str(recorded / "broken.duckdb"), read_only=True)
+    details = dict(con.execute("SELECT case_id, status_detail FROM runs WHERE status = 'error'").fetchall())
+    con.close()
+    assert details["kb-timelines"].startswith("no cassette at ")
+    assert "1 recorded interaction(s)" in details["refund-a1001"]
+    assert "were not replayed" in details["refund-a1001"]
