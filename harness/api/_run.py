@@ -137,10 +137,15 @@ def run_evals(
         root=settings.root,
         prices=dict(settings.prices),
         record_mode=None if record_mode in (None, "off") else record_mode,  # type: ignore[arg-type]
-        cassette_dir=settings.root / "cassettes",
+        cassette_dir=_cassette_dir(settings),
     )
     with _endpoint(settings, request):
         return asyncio.run(run_eval(request, on_progress))
+
+
+def _cassette_dir(settings: Settings) -> Path:
+    """Where the project's cassettes live (a seam for tests that must not write into the repository)."""
+    return settings.root / "cassettes"
 
 
 def _agent(spec: str) -> AgentUnderTest:

@@ -25,6 +25,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(cassettes.app, name="cassettes")
 app.command("run")(run.run)
 app.command("merge")(run.merge)
+app.command("record")(run.record)
 app.command("selfcheck")(selfcheck.selfcheck)
 
 

@@ -191,3 +191,35 @@ def merge(
     """Merge the trace stores of a sharded eval run into one store (runs already present are skipped)."""
     copied = call(lambda: api.merge_shards(list(shards), into))
     console.print(f"merged {len(shards)} shard(s) into {into}: " + ", ".join(f"{t} {n}" for t, n in copied.items()))
+
+
+def record(
+    datasets: list[str] = typer.Argument(None, help="Dataset files, folders or names (default: [tool.agenteval])."),
+    variants: str | None = typer.Option(None, "--variants", "-v", help="Comma-separated variant names."),
+    filters: list[str] = typer.Option(None, "--filter", "-f", help="Keep cases by tag:NAME or id:GLOB."),
+    rerecord: bool = typer.Option(False, "--rerecord", help="Replace existing cassettes instead of completing them."),
+    db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
+    base_url: str | None = typer.Option(None, "--base-url", envvar="AGENTEVAL_BASE_URL", help="Endpoint to record."),
+) -> None:
+    """Record cassettes: `agenteval run --record-mode record` (or rerecord), then commit cassettes/.
+
+    Replay them anywhere, offline, with `agenteval run --record-mode replay`.
+    """
+    run(
+        datasets=datasets,
+        variants=variants,
+        epochs=None,
+        concurrency=None,
+        filters=filters,
+        limit=None,
+        shard=None,
+        resume=None,
+        eval_run_id=None,
+        db=db,
+        base_url=base_url,
+        scenario=None,
+        timeout=None,
+        agent=None,
+        record_mode="rerecord" if rerecord else "record",
+        as_json=False,
+    )

@@ -109,3 +109,43 @@ def test_missing_cassette_and_unplayed_interactions_fail_the_run(recorded: Path)
     assert details["kb-timelines"].startswith("no cassette at ")
     assert "1 recorded interaction(s)" in details["refund-a1001"]
     assert "were not replayed" in details["refund-a1001"]
+
+
+def _structure(db: Path) -> dict[tuple[str, str, str], tuple[object, ...]]:
+    """Per run: status, final output, the span tree (name, operation, parent's seq) and the model-request hashes."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        runs = {
+            r[0]: r[1:]
+            for r in con.execute("SELECT run_id, dataset, case_id, variant, status, output_text FROM runs").fetchall()
+        }
+        spans = con.execute(
+            "SELECT s.run_id, s.seq, s.name, s.operation, p.seq, "
+            "sha256(CAST(json_extract(s.attributes, '$.\"agenteval.request.body\"') AS VARCHAR)) "
+            "FROM spans s LEFT JOIN spans p ON p.run_id = s.run_id AND p.span_id = s.parent_span_id "
+            "ORDER BY s.run_id, s.seq"
+        ).fetchall()
+    finally:
+        con.close()
+    trees: dict[str, list[tuple[object, ...]]] = {}
+    for run_id, *rest in spans:
+        trees.setdefault(run_id, []).append(tuple(rest))
+    return {(d, c, v): (status, output, tuple(trees[run_id])) for run_id, (d, c, v, status, output) in runs.items()}
+
+
+def test_every_bundled_case_records_once_and_replays_identically_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    cassettes = tmp_path / "cassettes"
+    monkeypatch.setattr("harness.api._run._cassette_dir", lambda settings: cassettes)
+    _run("--record-mode", "rerecord", "--db", str(tmp_path / "recorded.duckdb"))
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", str(tmp_path / "replayed.duckdb"))
+    recorded, replayed = _structure(tmp_path / "recorded.duckdb"), _structure(tmp_path / "replayed.duckdb")
+    assert len(recorded) == 2 * (58 + 101)
+    assert replayed == recorded  # same statuses, outputs, span trees and request hashes, run by run
+    hashes = [span[-1] for _, _, tree in recorded.values() for span in tree if span[-1] is not None]
+    assert len(hashes) > len(recorded)  # every run made at least one model call; the comparison is not vacuous
+    assert {status for status, _, _ in recorded.values()} >= {"completed", "escalated", "loop_detected"}
+    assert sum(1 for _ in cassettes.rglob("*.yaml")) == len(recorded)
