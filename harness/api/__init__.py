@@ -23,6 +23,8 @@ _WHERE: dict[str, str] = {
     "import_datasets": "harness.api._importers",
     "merge_shards": "harness.api._run",
     "run_evals": "harness.api._run",
+    "replay_run": "harness.api._replay",
+    "ReplayReport": "harness.api._replay",
     "selfcheck": "harness.api._selfcheck",
     "DEFAULT_TRACE_DB": "harness.api._traces",
     "EXPORT_FORMATS": "harness.api._traces",
@@ -41,6 +43,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "DatasetSummary",
     "LoadedDataset",
+    "ReplayReport",
     "SelfCheckReport",
     "export_trace",
     "get_trace",
@@ -49,6 +52,7 @@ __all__ = [
     "list_datasets",
     "list_traces",
     "merge_shards",
+    "replay_run",
     "run_agent",
     "run_evals",
     "scan_cassettes",
@@ -71,6 +75,7 @@ if TYPE_CHECKING:
     )
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
+    from harness.api._replay import ReplayReport, replay_run
     from harness.api._run import merge_shards, run_evals
     from harness.api._selfcheck import selfcheck
     from harness.api._traces import (

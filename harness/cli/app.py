@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import agent, cassettes, datasets, mockllm, run, selfcheck, traces
+from harness.cli import agent, cassettes, datasets, mockllm, replay, run, selfcheck, traces
 
 app = typer.Typer(
     name="agenteval",
@@ -26,6 +26,7 @@ app.add_typer(cassettes.app, name="cassettes")
 app.command("run")(run.run)
 app.command("merge")(run.merge)
 app.command("record")(run.record)
+app.command("replay")(replay.replay)
 app.command("selfcheck")(selfcheck.selfcheck)
 
 

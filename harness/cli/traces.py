@@ -18,7 +18,7 @@ from harness import api
 from harness.cli._common import call, console
 
 if TYPE_CHECKING:
-    from harness.models.traces import RunRecord, Span
+    from harness.models.traces import RunRecord, RunTrace, Span
     from harness.traces import TraceStats
 
 app = typer.Typer(
@@ -121,18 +121,7 @@ def show(run_id: RunId, db: Db = DEFAULT_DB, as_json: AsJson = False) -> None:
     if as_json:
         typer.echo(trace.model_dump_json(indent=2))
         return
-    tree = Tree(_header(trace.run))
-    children: dict[str | None, list[Span]] = {}
-    ids = {span.span_id for span in trace.spans}
-    for span in trace.spans:
-        parent = span.parent_span_id if span.parent_span_id in ids else None
-        children.setdefault(parent, []).append(span)
-
-    def add(node: Tree, parent: str | None) -> None:
-        for span in sorted(children.get(parent, []), key=lambda s: s.seq):
-            add(_span_node(node, span), span.span_id)
-
-    add(tree, None)
+    tree = trace_tree(trace)
     if not trace.spans:
         tree.add(Text("no spans recorded (the run may still be running, or it crashed)", style="yellow"))
     # soft_wrap=False: wrap long labels inside the tree; the shared console's soft wrap would crop them instead.
@@ -313,3 +302,20 @@ def _short(text: str, limit: int) -> str:
 
 def _filtered(*filters: str | None) -> bool:
     return any(f is not None for f in filters)
+
+
+def trace_tree(trace: RunTrace) -> Tree:
+    """A run as a rich tree of its spans (shared by `traces show` and `replay`)."""
+    tree = Tree(_header(trace.run))
+    children: dict[str | None, list[Span]] = {}
+    ids = {span.span_id for span in trace.spans}
+    for span in trace.spans:
+        parent = span.parent_span_id if span.parent_span_id in ids else None
+        children.setdefault(parent, []).append(span)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for span in sorted(children.get(parent, []), key=lambda s: s.seq):
+            add(_span_node(node, span), span.span_id)
+
+    add(tree, None)
+    return tree

@@ -51,6 +51,16 @@ class CaseCassette:
         self.index = CassetteIndex(existing)
         self.recorded = existing
         self.new: list[Interaction] = []
+        self.in_memory = False
+
+    @classmethod
+    def from_interactions(cls, interactions: list[Interaction], scrubber: Scrubber | None = None) -> CaseCassette:
+        """A replay-only cassette held in memory (a stored trace replayed as if it were a cassette)."""
+        cassette = cls(Path("<trace>"), "replay", scrubber)
+        cassette.index = CassetteIndex(interactions)
+        cassette.recorded = list(interactions)
+        cassette.in_memory = True
+        return cassette
 
     @property
     def exists(self) -> bool:
@@ -98,6 +108,8 @@ class CaseCassette:
                 ]
             return []
         unused = {id(i) for i in self.index.unplayed}
+        if self.in_memory:
+            return []  # a fork of a stored trace: nothing to save
         if self.new or unused or self.mode == "rerecord":
             # Keep what this execution replayed or recorded: recordings it no longer makes (a prompt changed) go,
             # or the next replay would find them unplayed.

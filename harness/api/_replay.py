@@ -1,0 +1,223 @@
+"""Replay a stored run offline, from its trace: what ``agenteval replay RUN_ID`` calls.
+
+The trace keeps every model request and response, so it is a cassette: the model's answers come from it, and so do
+the tools' results (a replayed refund never issues a refund). The stored trace is PII-redacted, and the replayed
+conversation is built from those same redacted pieces, so each live request is redacted the same way before it is
+matched (redaction is idempotent). The network is never used: a request the recording does not hold fails the
+replay with a diff, which is where the replay diverged from the original.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import httpx2
+import openai
+
+from harness.agent import ModelSettings, Redactor, Tool, ToolError
+from harness.agent.reference import support_agent
+from harness.errors import ConfigError
+from harness.models import Record
+from harness.models import semconv as sc
+from harness.models.traces import RunTrace
+from harness.replay import Interaction, RecordedRequest, RecordedResponse, Scrubber, canonical_json
+from harness.replay._router import CaseCassette, RoutingTransport, using_cassette
+
+
+class ReplayReport(Record):
+    """A replay next to its original."""
+
+    original: RunTrace
+    """The stored run."""
+    replay: RunTrace
+    """The run re-executed offline."""
+    matched: bool
+    """Same model requests, same tool calls, same status and same final output."""
+    divergence: str | None = None
+    """Where and how the replay first departed from the original (a diff), when it did."""
+    fork: dict[str, str] = {}
+    """What a fork changed (``prompt_version``, ``model``); empty for a plain replay."""
+
+
+class _RedactingScrubber(Scrubber):
+    """Cassette scrubbing plus the trace's PII redaction, applied to live requests before matching."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def scrub_request(self, request: RecordedRequest) -> RecordedRequest:
+        clean = super().scrub_request(request)
+        if clean.json is None:
+            return clean
+        redacted, _ = self.redactor.value(clean.json)
+        body = canonical_json(redacted).encode()
+        return replace(clean, body=body, json=redacted)
+
+
+class _NoNetwork(httpx2.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        raise ConfigError(f"replay tried to reach the network ({request.method} {request.url}); it never should")
+
+
+def _interactions(trace: RunTrace, base_url: str) -> list[Interaction]:
+    out = []
+    for span in trace.spans:
+        if span.operation != sc.OP_CHAT:
+            continue
+        request, response = span.attributes.get(sc.REQUEST_BODY), span.attributes.get(sc.RESPONSE_BODY)
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            continue  # a call that failed has no response to replay
+        body = canonical_json(request).encode()
+        out.append(
+            Interaction(
+                request=RecordedRequest(
+                    method="POST", uri=f"{base_url.rstrip('/')}/chat/completions", headers={}, body=body, json=request
+                ),
+                response=RecordedResponse(
+                    status=200,
+                    headers={"content-type": ["application/json"]},
+                    body=json.dumps(response).encode(),
+                    json=response,
+                ),
+            )
+        )
+    return out
+
+
+def _recorded_tools(
+    agent_tools: dict[str, Tool], trace: RunTrace, live_fallback: bool = False
+) -> tuple[dict[str, Tool], list[str]]:
+    """Tools that answer with what the original run's tools answered, call by call; nothing really runs.
+
+    In a fork (``live_fallback``), a call the recording does not hold runs the real tool instead.
+    """
+    results: dict[str, list[tuple[str, str]]] = {}
+    for span in trace.spans:
+        if span.operation == sc.OP_EXECUTE_TOOL and span.attributes.get(sc.TOOL_OUTCOME) in ("ok", "error"):
+            name = str(span.attributes.get(sc.TOOL_NAME))
+            results.setdefault(name, []).append(
+                (str(span.attributes.get(sc.TOOL_OUTCOME)), str(span.attributes.get(sc.TOOL_CALL_RESULT, "")))
+            )
+    problems: list[str] = []
+
+    def recorded(tool: Tool) -> Tool:
+        queue = results.get(tool.name, [])
+
+        async def answer(args: Any, ctx: Any) -> str:
+            if not queue:
+                if live_fallback:
+                    return await tool.invoke(args, ctx)
+                problems.append(f"the replay called {tool.name} more often than the original run")
+                raise ToolError(f"{tool.name}: this call is not in the recorded run")
+            outcome, content = queue.pop(0)
+            if outcome == "error":
+                raise ToolError(content.removeprefix("Error: "))
+            return content
+
+        return replace(tool, fn=answer)
+
+    return {name: recorded(tool) for name, tool in agent_tools.items()}, problems
+
+
+def replay_run(
+    run_id: str,
+    *,
+    db: Any,
+    prompt_version: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> ReplayReport:
+    """Re-execute a stored run offline from its trace and compare it with the original.
+
+    With ``prompt_version`` or ``model`` it is a fork ("what if"): recorded answers are used while the requests still
+    match the recording; from the first request the change alters, calls go live to ``base_url`` (by default the
+    scripted model, in-process), and tool calls the recording does not hold run for real.
+    """
+    from harness.traces import TraceStore
+
+    original = TraceStore(db).get_trace(run_id)
+    run = original.run
+    if run.agent_name != "support":
+        raise ConfigError(
+            f"Run {run.run_id[:12]} is of agent '{run.agent_name}'; replay from traces supports the "
+            "reference support agent so far. Replay other agents from cassettes: "
+            "`agenteval run --record-mode replay`."
+        )
+    chats = [s for s in original.spans if s.operation == sc.OP_CHAT]
+    first = chats[0].attributes.get(sc.REQUEST_BODY) if chats else None
+    if not isinstance(first, dict):
+        raise ConfigError(f"Run {run.run_id[:12]} has no recorded model request to replay.")
+    recorded_url = run.base_url or "http://recorded.invalid/v1"
+    redactor = Redactor()
+    cassette = CaseCassette.from_interactions(_interactions(original, recorded_url), _RedactingScrubber(redactor))
+    fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
+    settings = ModelSettings(
+        model=model or first.get("model", run.model),
+        base_url=recorded_url,
+        temperature=first.get("temperature"),
+        top_p=first.get("top_p"),
+        max_tokens=first.get("max_tokens"),
+        seed=first.get("seed"),
+    )
+    agent = support_agent(prompt_version or run.prompt_version or "v1", model=settings, redactor=redactor)
+    agent.tools, tool_problems = _recorded_tools(agent.tools, original, live_fallback=bool(fork))
+    if not fork:
+        replayed = asyncio.run(_execute(agent, run.input, cassette, _NoNetwork()))
+        return _compare(original, replayed, cassette, tool_problems, fork)
+    cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
+    if base_url is not None:
+        agent.model = agent.model.model_copy(update={"base_url": base_url})
+        return _compare(original, asyncio.run(_execute(agent, run.input, cassette, None)), cassette, [], fork)
+    from harness.mockllm import MockLLMServer
+
+    with MockLLMServer("support") as server:
+        agent.model = agent.model.model_copy(update={"base_url": server.base_url})
+        return _compare(original, asyncio.run(_execute(agent, run.input, cassette, None)), cassette, [], fork)
+
+
+async def _execute(
+    agent: Any, message: str, cassette: CaseCassette, inner: httpx2.AsyncBaseTransport | None
+) -> RunTrace:
+    client = openai.AsyncOpenAI(
+        base_url=agent.model.base_url,
+        api_key="replay",
+        max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(transport=RoutingTransport(inner=inner)),
+    )
+    try:
+        with using_cassette(cassette):
+            result = await agent.run_async(message, run_id=f"replay-{uuid.uuid4().hex[:20]}", client=client)
+    finally:
+        await client.close()
+    return RunTrace(run=result.run, spans=result.spans)
+
+
+def _compare(
+    original: RunTrace, replayed: RunTrace, cassette: CaseCassette, tool_problems: list[str], fork: dict[str, str]
+) -> ReplayReport:
+    run = original.run
+    problems = [*cassette.finish(), *tool_problems]
+    divergence = None
+    if replayed.run.error_type == "cassette_miss":
+        step = len([s for s in replayed.spans if s.operation == sc.OP_CHAT])
+        divergence = f"model call {step}: {replayed.run.error_message}"
+    elif fork and cassette.index.unplayed:
+        first_live = 1 + len(cassette.recorded) - len(cassette.index.unplayed)
+        divergence = (
+            f"the fork's requests depart from the recording at model call {first_live}; it went live from there"
+        )
+    elif problems:
+        divergence = "; ".join(problems)
+    elif (replayed.run.status, replayed.run.output_text) != (run.status, run.output_text):
+        divergence = (
+            f"the outcome differs: status {run.status} → {replayed.run.status}; "
+            f"answer {run.output_text!r} → {replayed.run.output_text!r}"
+        )
+    return ReplayReport(
+        original=original, replay=replayed, matched=divergence is None, divergence=divergence, fork=fork
+    )
