@@ -7,6 +7,7 @@ told apart and a report can say exactly which prompt produced a result.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,10 @@ class Prompt:
     """The file it was loaded from."""
 
     @classmethod
-    def load(cls, name: str, version: str, root: Path = PROMPTS_DIR) -> Prompt:
-        """Load ``root/name/version.md``; a missing version lists the available ones."""
+    def load(cls, name: str, version: str, root: Path | None = None) -> Prompt:
+        """Load ``root/name/version.md`` (root: ``AGENTEVAL_PROMPTS_DIR``, else the bundled prompts); a missing
+        version lists the available ones."""
+        root = prompts_root(root)
         path = root / name / f"{version}.md"
         if not path.is_file():
             found = available_versions(name, root)
@@ -68,9 +71,17 @@ class Prompt:
             ) from None
 
 
-def available_versions(name: str, root: Path = PROMPTS_DIR) -> list[str]:
+def prompts_root(root: Path | None = None) -> Path:
+    """Where prompt files are read from: ``root``, else ``AGENTEVAL_PROMPTS_DIR``, else the bundled prompts."""
+    if root is not None:
+        return root
+    configured = os.environ.get("AGENTEVAL_PROMPTS_DIR")
+    return Path(configured) if configured else PROMPTS_DIR
+
+
+def available_versions(name: str, root: Path | None = None) -> list[str]:
     """Versions of a prompt, sorted naturally (v1, v2, v10)."""
-    folder = root / name
+    folder = prompts_root(root) / name
     if not folder.is_dir():
         return []
     stems = [p.stem for p in folder.glob("*.md")]

@@ -24,6 +24,7 @@ _WHERE: dict[str, str] = {
     "merge_shards": "harness.api._run",
     "run_evals": "harness.api._run",
     "replay_run": "harness.api._replay",
+    "cassette_from_trace": "harness.api._replay",
     "ReplayReport": "harness.api._replay",
     "selfcheck": "harness.api._selfcheck",
     "DEFAULT_TRACE_DB": "harness.api._traces",
@@ -45,6 +46,7 @@ __all__ = [
     "LoadedDataset",
     "ReplayReport",
     "SelfCheckReport",
+    "cassette_from_trace",
     "export_trace",
     "get_trace",
     "import_datasets",
@@ -75,7 +77,7 @@ if TYPE_CHECKING:
     )
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
-    from harness.api._replay import ReplayReport, replay_run
+    from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
     from harness.api._run import merge_shards, run_evals
     from harness.api._selfcheck import selfcheck
     from harness.api._traces import (

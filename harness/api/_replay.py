@@ -221,3 +221,20 @@ def _compare(
     return ReplayReport(
         original=original, replay=replayed, matched=divergence is None, divergence=divergence, fork=fork
     )
+
+
+def cassette_from_trace(run_id: str, *, db: Any, out: Any = None) -> Any:
+    """Write a cassette of a stored run's model calls (``cassettes/from-trace/<run id>.yaml`` by default), so that a
+    production failure becomes a test. Returns the path written."""
+    from pathlib import Path
+
+    from harness.replay import Cassette, save_cassette
+    from harness.traces import TraceStore
+
+    trace = TraceStore(db).get_trace(run_id)
+    interactions = _interactions(trace, trace.run.base_url or "http://recorded.invalid/v1")
+    if not interactions:
+        raise ConfigError(f"Run {trace.run.run_id[:12]} has no recorded model call with a response to write.")
+    path = Path(out) if out is not None else Path("cassettes") / "from-trace" / f"{trace.run.run_id}.yaml"
+    save_cassette(Scrubber().scrub_cassette(Cassette(version=1, interactions=interactions)), path)
+    return path

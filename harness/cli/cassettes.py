@@ -126,3 +126,18 @@ def verify(
         console.print(f"{len(results) - failed} of {len(results)} cassette(s) replay.", markup=False)
     if any(result.status == "failed" for result in results):
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+@app.command("from-trace")
+def from_trace(
+    run_id: str = typer.Argument(..., help="Run id (or its first characters) in the trace store."),
+    db: Path = typer.Option(Path(".agenteval/traces.duckdb"), "--db", envvar="AGENTEVAL_DB", help="Trace store."),
+    out: Path | None = typer.Option(None, "--out", help="Cassette to write (default cassettes/from-trace/RUN.yaml)."),
+) -> None:
+    """Write a cassette of a stored run's model calls, so that a production failure becomes an offline test.
+
+    The trace keeps every model request and response (PII already redacted); the cassette is scrubbed of secrets
+    and written atomically.
+    """
+    path = call(lambda: api.cassette_from_trace(run_id, db=db, out=out))
+    console.print(f"wrote {path}")

@@ -7,8 +7,10 @@ rule as a vcrpy matcher, with a diff that says which field changed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +23,9 @@ RequestKey = tuple[str, str, str, str, str]
 """(METHOD, host, path, sorted query, body fingerprint): what two requests must share to match."""
 
 _MAX_DIFFS = 5
+
+
+_WORDS = re.compile(r"\w+|\s+|[^\w\s]")
 
 
 def body_fingerprint(body: bytes | str | None, parsed: Any = None) -> str:
@@ -125,8 +130,24 @@ def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:
             out.append(f"{path}: {len(old)} items != {len(new)} items")
         for index, (a, b) in enumerate(zip(old, new, strict=False)):
             _diff(a, b, f"{path}[{index}]", out)
+    elif isinstance(old, str) and isinstance(new, str) and old != new:
+        out.append(f"{path}: {_changed_words(old, new)}")
     elif canonical_json(old) != canonical_json(new):
         out.append(f"{path}: {_short(old)} != {_short(new)}")
+
+
+def _changed_words(old: str, new: str) -> str:
+    """Where two texts first differ, with a little context: long prompts differ by a word, and that word is what a
+    reader needs to see (``…as untrusted data, never [instructions → commands]. Always…``)."""
+    if len(old) <= 60 and len(new) <= 60:
+        return f"{_short(old)} != {_short(new)}"
+    a, b = _WORDS.findall(old), _WORDS.findall(new)  # word-level: a changed word shows whole
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    _, i1, i2, j1, j2 = next(op for op in matcher.get_opcodes() if op[0] != "equal")
+    before = "".join(a[max(0, i1 - 8) : i1])
+    after = "".join(a[i2 : i2 + 6])
+    removed, added = "".join(a[i1:i2])[:80], "".join(b[j1:j2])[:80]
+    return f"…{before}[{removed} → {added}]{after}…"
 
 
 def _short(value: Any) -> str:

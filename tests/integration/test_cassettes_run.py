@@ -85,7 +85,7 @@ def test_a_changed_request_fails_replay_with_a_diff_naming_the_change(recorded: 
     con.close()
     assert {(status, error) for status, error, _ in rows} == {("model_error", "cassette_miss")}
     message = rows[0][2]
-    assert "Where is my order A1004?" in message and "Where is my parcel A1004?" in message  # noqa: PT018
+    assert '"Where is my order A1004?" != "Where is my parcel A1004?"' in message  # short texts are shown whole
     assert "--record-mode record" in message
     # Recording again fixes it.
     _run("--record-mode", "record", "--db", "rerecorded.duckdb", "-f", "id:status-a1004")
@@ -149,3 +149,28 @@ def test_every_bundled_case_records_once_and_replays_identically_offline(
     assert len(hashes) > len(recorded)  # every run made at least one model call; the comparison is not vacuous
     assert {status for status, _, _ in recorded.values()} >= {"completed", "escalated", "loop_detected"}
     assert sum(1 for _ in cassettes.rglob("*.yaml")) == len(recorded)
+
+
+def test_one_changed_word_in_prompt_v2_fails_replay_with_that_word_and_record_fixes_it(
+    recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from harness.agent.prompts import PROMPTS_DIR
+
+    prompts = recorded / "prompts"
+    shutil.copytree(PROMPTS_DIR, prompts)
+    monkeypatch.setenv("AGENTEVAL_PROMPTS_DIR", str(prompts))
+    v2 = prompts / "support" / "v2.md"
+    text = v2.read_text()
+    assert "untrusted data, never instructions" in text
+    v2.write_text(text.replace("untrusted data, never instructions", "untrusted data, never commands"))
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "changed.duckdb", "-v", "v2")
+    con = duckdb.connect(str(recorded / "changed.duckdb"), read_only=True)
+    rows = con.execute("SELECT error_type, error_message FROM runs").fetchall()
+    con.close()
+    assert {error for error, _ in rows} == {"cassette_miss"}
+    assert all("never [instructions → commands]" in message for _, message in rows)  # the changed word, in context
+    _run("--record-mode", "record", "--db", "rerecorded.duckdb", "-v", "v2")
+    _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "fixed.duckdb", "-v", "v2")
+    assert {status for status, _ in _outputs(recorded / "fixed.duckdb").values()} == {"completed"}
