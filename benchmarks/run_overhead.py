@@ -86,6 +86,8 @@ def agenteval_run(base_url: str, dataset: Path, db: Path, concurrency: int) -> t
         str(dataset),
         "-v",
         "v1",
+        "--record-mode",
+        "off",  # live calls: the comparison is with a live plain loop
         "--base-url",
         base_url,
         "--concurrency",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -51,6 +51,9 @@ class Settings(Record):
     """Cases run at once (lowered automatically while the provider answers 429)."""
     epochs: int = Field(default=1, ge=1)
     """Repetitions of every case × variant."""
+    record_mode: Literal["off", "replay", "record", "rerecord"] = "replay"
+    """Cassettes: ``replay`` (default: offline, from cassettes/ only), ``record`` (record what is missing),
+    ``rerecord`` (replace), ``off`` (live calls, nothing recorded)."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-case wall-clock limit."""
     variants: dict[str, Variant] = {
@@ -91,6 +94,7 @@ _ENV = {
     "AGENTEVAL_SCENARIO": "scenario",
     "AGENTEVAL_CONCURRENCY": "concurrency",
     "AGENTEVAL_EPOCHS": "epochs",
+    "AGENTEVAL_RECORD_MODE": "record_mode",
 }
 
 

@@ -12,7 +12,6 @@ from harness.agent.under_test import AgentUnderTest
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef
-from harness.replay._router import RECORD_MODES
 from harness.runner import EvalRequest, EvalSummary, run_eval
 from harness.runner.execute import ProgressCallback
 
@@ -53,6 +52,7 @@ def run_evals(
 
     settings = load_settings(
         overrides={
+            "record_mode": record_mode,
             "agent": agent,
             "base_url": base_url,
             "scenario": scenario,
@@ -117,8 +117,7 @@ def run_evals(
             "(tag:NAME, id:GLOB) with `agenteval datasets show NAME`."
         )
 
-    if record_mode not in (None, "off", *RECORD_MODES):
-        raise ConfigError(f"--record-mode {record_mode!r}: use off, {', '.join(RECORD_MODES)}.")
+    mode = settings.record_mode
     request = EvalRequest(
         agent=under_test,
         agent_spec=spec,
@@ -136,7 +135,7 @@ def run_evals(
         resume=record,
         root=settings.root,
         prices=dict(settings.prices),
-        record_mode=None if record_mode in (None, "off") else record_mode,  # type: ignore[arg-type]
+        record_mode=None if mode == "off" else mode,
         cassette_dir=_cassette_dir(settings),
     )
     with _endpoint(settings, request):

@@ -62,12 +62,13 @@ def run(
     agent: str | None = typer.Option(
         None, "--agent", help="Agent under test: support, tool-calling, recorded or module:function."
     ),
-    record_mode: str = typer.Option(
-        "off",
+    record_mode: str | None = typer.Option(
+        None,
         "--record-mode",
         envvar="AGENTEVAL_RECORD_MODE",
-        help="Cassettes (cassettes/DATASET/VARIANT/CASE.eN.yaml): off (live calls), replay (offline, from cassettes "
-        "only; a request that differs fails with a diff), record (record what is missing), rerecord (replace).",
+        help="Cassettes (cassettes/DATASET/VARIANT/CASE.eN.yaml): replay (the default: offline, from cassettes only; "
+        "a request that differs fails with a diff), record (record what is missing), rerecord (replace), off (live "
+        "calls, nothing recorded). Default from [tool.agenteval] record_mode.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (no progress bar)."),
 ) -> None:

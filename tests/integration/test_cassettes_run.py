@@ -174,3 +174,16 @@ def test_one_changed_word_in_prompt_v2_fails_replay_with_that_word_and_record_fi
     _run("--record-mode", "record", "--db", "rerecorded.duckdb", "-v", "v2")
     _run("--record-mode", "replay", "--base-url", CLOSED, "--db", "fixed.duckdb", "-v", "v2")
     assert {status for status, _ in _outputs(recorded / "fixed.duckdb").values()} == {"completed"}
+
+
+def test_the_committed_cassettes_replay_the_bundled_suites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI's main job replays cassettes/: a prompt, scenario or dataset change without re-recording fails here."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    summary = _run("--base-url", CLOSED, "--db", str(tmp_path / "t.duckdb"))  # replay is the default mode
+    con = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    failed = con.execute(
+        "SELECT case_id, variant, status_detail FROM runs WHERE status IN ('error', 'model_error')"
+    ).fetchall()
+    con.close()
+    assert failed == [], f"stale cassettes: re-record with `agenteval record` ({failed[:3]})"
+    assert summary["executed"] == 2 * (58 + 101)

@@ -27,6 +27,7 @@ def _project(tmp_path: Path, cases: int, delay_ms: int = 0) -> Path:
     """A project with a one-call dataset, a slow scripted model and two variants."""
     (tmp_path / "pyproject.toml").write_text(
         "[tool.agenteval]\nagent = 'tool-calling'\ndatasets = ['datasets']\nscenario = 'scenario.yaml'\n"
+        "record_mode = 'off'\n"
         "concurrency = 4\n[tool.agenteval.variants.a]\nmodel = 'mock-gpt'\n"
         "[tool.agenteval.variants.b]\nmodel = 'mock-gpt-mini'\n"
     )
