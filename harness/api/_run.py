@@ -138,6 +138,14 @@ def run_evals(
         record_mode=None if mode == "off" else mode,
         cassette_dir=_cassette_dir(settings),
     )
+    if mode == "replay":
+        # No scripted server and no network: every answer comes from cassettes/, and any connection is an error.
+        from harness.replay._block import network_blocked
+
+        # Recordings made against the in-process scripted server carry host 127.0.0.1 (the port is not matched).
+        request.base_url = settings.base_url or "http://127.0.0.1:9/v1"
+        with network_blocked():
+            return asyncio.run(run_eval(request, on_progress))
     with _endpoint(settings, request):
         return asyncio.run(run_eval(request, on_progress))
 

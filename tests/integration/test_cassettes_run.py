@@ -187,3 +187,20 @@ def test_the_committed_cassettes_replay_the_bundled_suites(tmp_path: Path, monke
     con.close()
     assert failed == [], f"stale cassettes: re-record with `agenteval record` ({failed[:3]})"
     assert summary["executed"] == 2 * (58 + 101)
+
+
+def test_replay_blocks_every_outbound_connection(recorded: Path) -> None:
+    """A tool that opens its own connection during a replay fails: replays never reach the network."""
+    import socket
+
+    from harness.replay._block import network_blocked
+    from harness.replay._verify import NetworkBlockedError
+
+    with network_blocked(), pytest.raises(NetworkBlockedError, match="replay blocked an outbound connection"):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+    # Outside a replay, connections are made again (nothing listens on port 9: the OS refuses, not our block).
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+    # And a default-mode run (replay) with no endpoint configured still replays everything.
+    _run("--db", "default.duckdb")
+    assert {s for s, _ in _outputs(recorded / "default.duckdb").values()} == {"completed"}
