@@ -54,6 +54,9 @@ class Settings(Record):
     record_mode: Literal["off", "replay", "record", "rerecord"] = "replay"
     """Cassettes: ``replay`` (default: offline, from cassettes/ only), ``record`` (record what is missing),
     ``rerecord`` (replace), ``off`` (live calls, nothing recorded)."""
+    replay_ignore: list[str] = []
+    """Top-level request fields ignored when matching a request against a cassette (volatile values such as
+    ``user`` or ``metadata``); everything else must match exactly, as canonical JSON."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-case wall-clock limit."""
     variants: dict[str, Variant] = {

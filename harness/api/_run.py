@@ -137,6 +137,7 @@ def run_evals(
         prices=dict(settings.prices),
         record_mode=None if mode == "off" else mode,
         cassette_dir=_cassette_dir(settings),
+        replay_ignore=tuple(settings.replay_ignore),
     )
     if mode == "replay":
         # No scripted server and no network: every answer comes from cassettes/, and any connection is an error.

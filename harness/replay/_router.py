@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx2
 
+from harness.replay._http import canonical_json
 from harness.replay._match import CassetteIndex, json_diff
 from harness.replay._reader import load_cassette
 from harness.replay._records import Cassette, Interaction, RecordedRequest, RecordedResponse
@@ -41,14 +43,17 @@ class CassetteMissError(Exception):
 class CaseCassette:
     """The cassette of one case execution."""
 
-    def __init__(self, path: Path, mode: RecordMode, scrubber: Scrubber | None = None) -> None:
+    def __init__(
+        self, path: Path, mode: RecordMode, scrubber: Scrubber | None = None, ignore: Iterable[str] = ()
+    ) -> None:
         self.path = path
         self.mode = mode
         self.scrubber = scrubber or Scrubber()
+        self.ignore = frozenset(ignore)
         existing: list[Interaction] = []
         if mode != "rerecord" and path.exists():
             existing = load_cassette(path).interactions
-        self.index = CassetteIndex(existing)
+        self.index = CassetteIndex([self._normalized(i) for i in existing])
         self.recorded = existing
         self.new: list[Interaction] = []
         self.in_memory = False
@@ -72,12 +77,25 @@ class CaseCassette:
         Request bodies rarely hold secrets, so the request is matched as sent first; only when that fails is it
         scrubbed the way recordings are and matched again (scrubbing is half the cost of a replayed call).
         """
+        request = self._normalized_request(request)
         hit = self.index.match(request.method, request.uri, request.body)
         if hit is None:
             clean = self.scrubber.scrub_request(request)
             if clean.body != request.body:
                 hit = self.index.match(clean.method, clean.uri, clean.body)
         return hit.response if hit is not None else None
+
+    def _normalized_request(self, request: RecordedRequest) -> RecordedRequest:
+        """The request without the volatile top-level fields named in ``ignore`` (timestamps, ``user``, ...)."""
+        if not self.ignore or not isinstance(request.json, dict):
+            return request
+        kept = {k: v for k, v in request.json.items() if k not in self.ignore}
+        return replace(request, body=canonical_json(kept).encode(), json=kept)
+
+    def _normalized(self, interaction: Interaction) -> Interaction:
+        if not self.ignore:
+            return interaction
+        return replace(interaction, request=self._normalized_request(interaction.request))
 
     def miss(self, request: RecordedRequest) -> str:
         """Why ``request`` has no recording: a diff against the closest recorded request to the same path."""

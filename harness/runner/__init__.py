@@ -49,6 +49,7 @@ class EvalRequest:
     metadata: dict[str, object] = field(default_factory=dict)
     record_mode: RecordMode | None = None
     cassette_dir: Path = Path("cassettes")
+    replay_ignore: tuple[str, ...] = ()
 
 
 def git_state(root: Path) -> tuple[str | None, bool | None]:
@@ -118,6 +119,7 @@ async def run_eval(request: EvalRequest, on_progress: ProgressCallback | None = 
         prices=request.prices,
         record_mode=request.record_mode,
         cassette_dir=request.cassette_dir,
+        replay_ignore=request.replay_ignore,
     )
     try:
         traces, lowest = await execute(todo, request.agent, writer, settings, on_progress)

@@ -63,6 +63,8 @@ class ExecutionSettings:
     """Cassettes: ``None`` (live calls, nothing recorded), ``replay``, ``record`` or ``rerecord``."""
     cassette_dir: Path = Path("cassettes")
     """Where cassettes live: ``<dir>/<dataset>/<variant>/<case>.e<epoch>.yaml``."""
+    replay_ignore: tuple[str, ...] = ()
+    """Top-level request fields ignored when matching."""
 
 
 async def execute(
@@ -183,7 +185,7 @@ async def _run_with_cassette(
             f"no cassette at {path}: record it with `agenteval run --record-mode record` (replay never calls the model)"
         )
         return _failed(planned, settings, started, "error", detail)
-    cassette = CaseCassette(path, mode)
+    cassette = CaseCassette(path, mode, ignore=settings.replay_ignore)
     with using_cassette(cassette):
         try:
             trace = await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
