@@ -145,7 +145,7 @@ def run_evals(
 
         # Recordings made against the in-process scripted server carry host 127.0.0.1 (the port is not matched).
         request.base_url = settings.base_url or "http://127.0.0.1:9/v1"
-        with network_blocked():
+        with _openai_environment(request.base_url), network_blocked():
             return asyncio.run(run_eval(request, on_progress))
     with _endpoint(settings, request):
         return asyncio.run(run_eval(request, on_progress))
@@ -174,19 +174,25 @@ def _endpoint(settings: Settings, request: EvalRequest) -> Iterator[None]:
     scenario: str | Path = settings.scenario
     if (settings.root / settings.scenario).exists():
         scenario = settings.root / settings.scenario
-    with MockLLMServer(scenario) as server:
+    with MockLLMServer(scenario) as server, _openai_environment(server.base_url):
         request.base_url = server.base_url
-        saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
-        os.environ["OPENAI_BASE_URL"] = server.base_url
-        os.environ.setdefault("OPENAI_API_KEY", "agenteval-mockllm")
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        yield
+
+
+@contextlib.contextmanager
+def _openai_environment(base_url: str) -> Iterator[None]:
+    """Point ``openai.OpenAI()`` (user agents build their own clients) at ``base_url`` for the run."""
+    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
+    os.environ["OPENAI_BASE_URL"] = base_url
+    os.environ.setdefault("OPENAI_API_KEY", "agenteval-mockllm")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def merge_shards(shards: list[str | Path], into: str | Path) -> dict[str, int]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
@@ -144,6 +145,7 @@ class CaseCassette:
 
 
 _CURRENT: ContextVar[CaseCassette | None] = ContextVar("agenteval_case_cassette", default=None)
+_FORWARDING: ContextVar[bool] = ContextVar("agenteval_forwarding", default=False)
 
 
 @contextlib.contextmanager
@@ -156,6 +158,67 @@ def using_cassette(cassette: CaseCassette | None) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
+async def _route_async(
+    cassette: CaseCassette, request: httpx2.Request, forward: Callable[[], Awaitable[httpx2.Response]]
+) -> httpx2.Response:
+    body = await request.aread()
+    recorded_request = _recorded(request, body)
+    answer = cassette.answer(recorded_request)
+    if answer is not None:
+        return _response(answer, request)
+    if cassette.mode == "replay":
+        raise CassetteMissError(cassette.miss(recorded_request))
+    live = await forward()
+    content = await live.aread()
+    await live.aclose()
+    return _keep(cassette, recorded_request, live, content, request)
+
+
+def _route_sync(
+    cassette: CaseCassette, request: httpx2.Request, forward: Callable[[], httpx2.Response]
+) -> httpx2.Response:
+    body = request.read()
+    recorded_request = _recorded(request, body)
+    answer = cassette.answer(recorded_request)
+    if answer is not None:
+        return _response(answer, request)
+    if cassette.mode == "replay":
+        raise CassetteMissError(cassette.miss(recorded_request))
+    live = forward()
+    content = live.read()
+    live.close()
+    return _keep(cassette, recorded_request, live, content, request)
+
+
+def _recorded(request: httpx2.Request, body: bytes) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method,
+        uri=str(request.url),
+        headers=_headers(request.headers),
+        body=body or None,
+        json=_json_of(body),
+    )
+
+
+def _keep(
+    cassette: CaseCassette,
+    recorded_request: RecordedRequest,
+    live: httpx2.Response,
+    content: bytes,
+    request: httpx2.Request,
+) -> httpx2.Response:
+    recorded_response = RecordedResponse(
+        status=live.status_code,
+        headers=_headers(live.headers),
+        body=content,
+        json=_json_of(content),
+        is_stream="text/event-stream" in live.headers.get("content-type", ""),
+        message=live.reason_phrase,
+    )
+    cassette.add(recorded_request, recorded_response)
+    return _response(recorded_response, request)
+
+
 class RoutingTransport(httpx2.AsyncBaseTransport):
     """An httpx2 transport that answers from (or records into) the current case's cassette."""
 
@@ -164,37 +227,59 @@ class RoutingTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         cassette = _CURRENT.get()
-        if cassette is None:
+        if cassette is None or _FORWARDING.get():
             return await self.inner.handle_async_request(request)
-        body = await request.aread()
-        recorded_request = RecordedRequest(
-            method=request.method,
-            uri=str(request.url),
-            headers=_headers(request.headers),
-            body=body or None,
-            json=_json_of(body),
-        )
-        answer = cassette.answer(recorded_request)
-        if answer is not None:
-            return _response(answer, request)
-        if cassette.mode == "replay":
-            raise CassetteMissError(cassette.miss(recorded_request))
-        live = await self.inner.handle_async_request(request)
-        content = await live.aread()
-        await live.aclose()
-        recorded_response = RecordedResponse(
-            status=live.status_code,
-            headers=_headers(live.headers),
-            body=content,
-            json=_json_of(content),
-            is_stream="text/event-stream" in live.headers.get("content-type", ""),
-            message=live.reason_phrase,
-        )
-        cassette.add(recorded_request, recorded_response)
-        return _response(recorded_response, request)
+        token = _FORWARDING.set(True)  # an inner transport patched by install_routing must not route it again
+        try:
+            return await _route_async(cassette, request, lambda: self.inner.handle_async_request(request))
+        finally:
+            _FORWARDING.reset(token)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install_routing() -> None:
+    """Route every httpx2 client of the process (openai clients of user agents included, sync and async) to the
+    current case's cassette while a case runs; outside a case nothing changes. Idempotent.
+
+    Unlike vcrpy's stacked patches, this is installed once and decides per request from a ContextVar, which each
+    case's tasks (and ``asyncio.to_thread`` workers) inherit, so concurrent cases never share a cassette.
+    """
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        original_async = httpx2.AsyncHTTPTransport.handle_async_request
+        original_sync = httpx2.HTTPTransport.handle_request
+
+        async def routed_async(self: httpx2.AsyncHTTPTransport, request: httpx2.Request) -> httpx2.Response:
+            cassette = _CURRENT.get()
+            if cassette is None or _FORWARDING.get():
+                return await original_async(self, request)
+            token = _FORWARDING.set(True)  # the live call below must not be routed a second time
+            try:
+                return await _route_async(cassette, request, lambda: original_async(self, request))
+            finally:
+                _FORWARDING.reset(token)
+
+        def routed_sync(self: httpx2.HTTPTransport, request: httpx2.Request) -> httpx2.Response:
+            cassette = _CURRENT.get()
+            if cassette is None or _FORWARDING.get():
+                return original_sync(self, request)
+            token = _FORWARDING.set(True)
+            try:
+                return _route_sync(cassette, request, lambda: original_sync(self, request))
+            finally:
+                _FORWARDING.reset(token)
+
+        httpx2.AsyncHTTPTransport.handle_async_request = routed_async  # type: ignore[method-assign]
+        httpx2.HTTPTransport.handle_request = routed_sync  # type: ignore[method-assign]
+        _installed = True
 
 
 def _headers(headers: httpx2.Headers) -> dict[str, list[str]]:

@@ -23,7 +23,7 @@ from harness.agent.redaction import Redactor
 from harness.agent.under_test import AgentUnderTest, CaseJob
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
-from harness.replay._router import CaseCassette, RecordMode, RoutingTransport, using_cassette
+from harness.replay._router import CaseCassette, RecordMode, install_routing, using_cassette
 from harness.runner._writer import TraceWriter
 from harness.runner.limiter import AdaptiveLimiter
 from harness.runner.plan import PlannedRun
@@ -129,13 +129,7 @@ class _Clients:
         if base_url not in self._by_url:
             key = os.environ.get("OPENAI_API_KEY") or "agenteval-no-key"
             # Retries are the agent's (guards decide what to retry and record every attempt): none here.
-            http_client = None
-            if self._record_mode is not None:
-                # Every request goes through the router, which sends it to the current case's cassette.
-                http_client = openai.DefaultAsyncHttpxClient(transport=RoutingTransport())
-            self._by_url[base_url] = openai.AsyncOpenAI(
-                base_url=base_url, api_key=key, max_retries=0, http_client=http_client
-            )
+            self._by_url[base_url] = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
         return self._by_url[base_url]
 
     async def close(self) -> None:
@@ -179,6 +173,8 @@ async def _run_with_cassette(
     planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, job: CaseJob, started: int
 ) -> RunTrace:
     mode: RecordMode = settings.record_mode or "replay"
+    # Every httpx2 client of the process (the runner's, and a user agent's own) answers from the case's cassette.
+    install_routing()
     path = cassette_path(settings.cassette_dir, planned)
     if mode == "replay" and not path.exists():
         detail = (

@@ -204,3 +204,24 @@ def test_replay_blocks_every_outbound_connection(recorded: Path) -> None:
     # And a default-mode run (replay) with no endpoint configured still replays everything.
     _run("--db", "default.duckdb")
     assert {s for s, _ in _outputs(recorded / "default.duckdb").values()} == {"completed"}
+
+
+def test_a_user_agent_with_its_own_openai_client_records_and_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    project = tmp_path / "weather"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "examples" / "weather_agent",
+        project,
+        ignore=shutil.ignore_patterns(".agenteval", "cassettes", "__pycache__"),
+    )
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(project))
+    _run("--record-mode", "record", "--db", "recorded.duckdb")
+    assert len(list((project / "cassettes").rglob("*.yaml"))) == 6
+    _run("--record-mode", "replay", "--db", "replayed.duckdb")  # the network is blocked: only cassettes answer
+    recorded, replayed = _outputs(project / "recorded.duckdb"), _outputs(project / "replayed.duckdb")
+    assert replayed == recorded
+    assert {status for status, _ in replayed.values()} == {"completed"}
