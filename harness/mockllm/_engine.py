@@ -138,6 +138,9 @@ class MockEngine:
         self.requests_total = 0
         self.rule_hits: dict[str, int] = {}
         self.faults_injected: dict[str, int] = {}
+        # Synthetic, deliberately secret-shaped values (never real ones): a provider sends an organization, a project
+        # and a cookie with every response, and recordings must prove they scrub them. Shaped like the real thing so
+        # that `agenteval cassettes scan` would report any that slipped through.
         self._base_headers = [
             ("openai-organization", "org-mockllm0000000000000000"),
             ("openai-project", "proj_mockllm000000000000000000"),
