@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from openai.types.chat import ChatCompletion
 
 from harness.agent._tracing import OpenSpan, RunTracer
 from harness.agent.guards import Limits
+from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.chat import message_text
 
@@ -47,6 +49,26 @@ class _Failure:
     status: int | None
     retryable: bool
     retry_after: float | None
+
+
+def make_client(base_url: str | None, api_key: str | None = None, timeout_s: float | None = None) -> openai.AsyncOpenAI:
+    """The async openai client every agent uses: no retries of its own (:func:`call_model` retries, and records every
+    attempt); no key needed for a local endpoint such as the scripted server.
+
+    Raises:
+        ConfigError: no key (argument or ``OPENAI_API_KEY``) for the provider's default endpoint.
+    """
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if key is None:
+        if base_url is None:
+            raise ConfigError(
+                "No API key: set OPENAI_API_KEY, or point the agent at a local endpoint with --base-url "
+                "(the scripted server needs no key)."
+            )
+        key = "agenteval-no-key"
+    if timeout_s is None:
+        return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
+    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout_s)
 
 
 def classify(exc: Exception) -> _Failure:

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.models import semconv as sc
+from harness.models.traces import RunTrace, Span
+
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
 _CARD = re.compile(r"(?<![\d*])\d(?:[ -]?\d){12,18}(?!\d)")
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{6,22}\d(?![\w])")
@@ -130,6 +133,37 @@ class Redactor:
     def texts(self, values: Iterable[str | None]) -> list[str | None]:
         """Redact several optional strings."""
         return [None if v is None else self.text(v)[0] for v in values]
+
+    def span(self, span: Span) -> Span:
+        """A copy of ``span`` with PII redacted from its attributes, events and status message; the number of
+        values replaced is kept in ``agenteval.redacted``."""
+        attributes, count = self.value(span.attributes)
+        events = []
+        for event in span.events:
+            event_attributes, found = self.value(event.attributes)
+            count += found
+            events.append(event.model_copy(update={"attributes": event_attributes}))
+        message = self.text(span.status_message)[0] if span.status_message else span.status_message
+        if count:
+            attributes[sc.REDACTED] = count
+        return span.model_copy(update={"attributes": attributes, "events": events, "status_message": message})
+
+    def trace(self, trace: RunTrace) -> RunTrace:
+        """A copy of a whole run with PII redacted: every span, and the run's input, answer, errors and metadata.
+        What every agent does before a trace is stored."""
+        run = trace.run
+        text_input, output_text, detail, message = self.texts(
+            [run.input, run.output_text, run.status_detail, run.error_message]
+        )
+        update: dict[str, Any] = {
+            "input": text_input,
+            "output_text": output_text,
+            "status_detail": detail,
+            "error_message": message,
+            "output_data": self.value(run.output_data)[0] if run.output_data is not None else None,
+            "metadata": self.value(run.metadata)[0],
+        }
+        return RunTrace(run=run.model_copy(update=update), spans=[self.span(s) for s in trace.spans])
 
 
 NO_REDACTION = Redactor(emails=False, phones=False, cards=False)

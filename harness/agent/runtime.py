@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import time
 import traceback
@@ -21,14 +20,13 @@ from typing import Any, Protocol
 import openai
 from pydantic import BaseModel, ValidationError
 
-from harness.agent._model import ModelCallError, call_model, record_reply, start_chat_span
+from harness.agent._model import ModelCallError, call_model, make_client, record_reply, start_chat_span
 from harness.agent._tool_call import ToolRunner
 from harness.agent._tracing import OpenSpan, RunTracer, new_trace_id
 from harness.agent.guards import ApprovalPolicy, CircuitBreakers, Limits
 from harness.agent.prompts import Prompt
 from harness.agent.redaction import Redactor
 from harness.agent.tools import Tool
-from harness.errors import ConfigError
 from harness.models import Record
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span
@@ -353,18 +351,7 @@ class Agent:
         if self._client_factory is not None:
             client: openai.AsyncOpenAI = self._client_factory()
             return client
-        key = self._api_key or os.environ.get("OPENAI_API_KEY")
-        if key is None:
-            if self.model.base_url is None:
-                raise ConfigError(
-                    "No API key: set OPENAI_API_KEY, or point the agent at a local endpoint with "
-                    "--base-url (the scripted server needs no key)."
-                )
-            key = "agenteval-no-key"
-        # Retries are ours (guards decide what is retryable and record every attempt), so the client makes none.
-        return openai.AsyncOpenAI(
-            base_url=self.model.base_url, api_key=key, max_retries=0, timeout=self.limits.model_timeout_s
-        )
+        return make_client(self.model.base_url, self._api_key, self.limits.model_timeout_s)
 
     # -- finishing -------------------------------------------------------------------------------------------
 
@@ -378,19 +365,16 @@ class Agent:
         root.attributes[sc.USAGE_OUTPUT_TOKENS] = state.output_tokens
         failed = state.status not in ("completed", "escalated")
         tracer.end(root, "ERROR" if failed else "OK", state.detail if failed else None)
-        spans = [self._redact_span(s) for s in tracer.ordered()]
         output_data = state.output.model_dump(mode="json") if isinstance(state.output, BaseModel) else None
-        redacted_output_data = self.redactor.value(output_data)[0] if output_data is not None else None
-        output_text, detail, error_message = self.redactor.texts([state.output_text, state.detail, state.error_message])
-        run = state.record.model_copy(
+        raw = state.record.model_copy(
             update={
                 "status": state.status,
-                "status_detail": detail,
+                "status_detail": state.detail,
                 "error_type": state.error_type,
-                "error_message": error_message,
+                "error_message": state.error_message,
                 "end_ns": time.time_ns(),
-                "output_text": output_text,
-                "output_data": redacted_output_data,
+                "output_text": state.output_text,
+                "output_data": output_data,
                 "steps": state.steps,
                 "llm_calls": state.llm_calls,
                 "tool_calls": state.tool_calls,
@@ -399,24 +383,14 @@ class Agent:
                 "output_tokens": state.output_tokens,
                 "retries": state.retries,
                 "security_events": state.security_events,
-                "metadata": self.redactor.value(state.metadata)[0],
+                "metadata": state.metadata,
             }
         )
+        stored = self.redactor.trace(RunTrace(run=raw, spans=tracer.ordered()))
+        run, spans = stored.run, stored.spans
         if self.trace_sink is not None:
             self.trace_sink.write_trace(RunTrace(run=run, spans=spans))
         return AgentResult(run=run, output=state.output, spans=spans, messages=messages)
-
-    def _redact_span(self, span: Span) -> Span:
-        attributes, count = self.redactor.value(span.attributes)
-        events = []
-        for event in span.events:
-            event_attributes, found = self.redactor.value(event.attributes)
-            count += found
-            events.append(event.model_copy(update={"attributes": event_attributes}))
-        message = self.redactor.text(span.status_message)[0] if span.status_message else span.status_message
-        if count:
-            attributes[sc.REDACTED] = count
-        return span.model_copy(update={"attributes": attributes, "events": events, "status_message": message})
 
 
 def _errors(exc: ValidationError) -> str:

@@ -15,9 +15,6 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-import httpx2
-import openai
-
 from harness.agent import ModelSettings, Redactor, Tool, ToolError
 from harness.agent.reference import support_agent
 from harness.errors import ConfigError
@@ -25,7 +22,8 @@ from harness.models import Record
 from harness.models import semconv as sc
 from harness.models.traces import RunTrace
 from harness.replay import Interaction, RecordedRequest, RecordedResponse, Scrubber, canonical_json
-from harness.replay._router import CaseCassette, RoutingTransport, using_cassette
+from harness.replay._block import network_blocked
+from harness.replay._router import CaseCassette, install_routing, using_cassette
 
 
 class ReplayReport(Record):
@@ -57,11 +55,6 @@ class _RedactingScrubber(Scrubber):
         redacted, _ = self.redactor.value(clean.json)
         body = canonical_json(redacted).encode()
         return replace(clean, body=body, json=redacted)
-
-
-class _NoNetwork(httpx2.AsyncBaseTransport):
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        raise ConfigError(f"replay tried to reach the network ({request.method} {request.url}); it never should")
 
 
 def _interactions(trace: RunTrace, base_url: str) -> list[Interaction]:
@@ -152,7 +145,8 @@ def replay_run(
     first = chats[0].attributes.get(sc.REQUEST_BODY) if chats else None
     if not isinstance(first, dict):
         raise ConfigError(f"Run {run.run_id[:12]} has no recorded model request to replay.")
-    recorded_url = run.base_url or "http://recorded.invalid/v1"
+    # A run without a base URL talked to the provider's default endpoint; its recordings carry that host.
+    recorded_url = run.base_url or "https://api.openai.com/v1"
     redactor = Redactor()
     cassette = CaseCassette.from_interactions(_interactions(original, recorded_url), _RedactingScrubber(redactor))
     fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
@@ -166,34 +160,25 @@ def replay_run(
     )
     agent = support_agent(prompt_version or run.prompt_version or "v1", model=settings, redactor=redactor)
     agent.tools, tool_problems = _recorded_tools(agent.tools, original, live_fallback=bool(fork))
+    install_routing()  # the same per-case routing as `agenteval run`
     if not fork:
-        replayed = asyncio.run(_execute(agent, run.input, cassette, _NoNetwork()))
+        with network_blocked():
+            replayed = asyncio.run(_execute(agent, run.input, cassette))
         return _compare(original, replayed, cassette, tool_problems, fork)
     cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
     if base_url is not None:
         agent.model = agent.model.model_copy(update={"base_url": base_url})
-        return _compare(original, asyncio.run(_execute(agent, run.input, cassette, None)), cassette, [], fork)
+        return _compare(original, asyncio.run(_execute(agent, run.input, cassette)), cassette, [], fork)
     from harness.mockllm import MockLLMServer
 
     with MockLLMServer("support") as server:
         agent.model = agent.model.model_copy(update={"base_url": server.base_url})
-        return _compare(original, asyncio.run(_execute(agent, run.input, cassette, None)), cassette, [], fork)
+        return _compare(original, asyncio.run(_execute(agent, run.input, cassette)), cassette, [], fork)
 
 
-async def _execute(
-    agent: Any, message: str, cassette: CaseCassette, inner: httpx2.AsyncBaseTransport | None
-) -> RunTrace:
-    client = openai.AsyncOpenAI(
-        base_url=agent.model.base_url,
-        api_key="replay",
-        max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(transport=RoutingTransport(inner=inner)),
-    )
-    try:
-        with using_cassette(cassette):
-            result = await agent.run_async(message, run_id=f"replay-{uuid.uuid4().hex[:20]}", client=client)
-    finally:
-        await client.close()
+async def _execute(agent: Any, message: str, cassette: CaseCassette) -> RunTrace:
+    with using_cassette(cassette):
+        result = await agent.run_async(message, run_id=f"replay-{uuid.uuid4().hex[:20]}")
     return RunTrace(run=result.run, spans=result.spans)
 
 

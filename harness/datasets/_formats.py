@@ -141,7 +141,7 @@ def parse_yaml_dataset(path: Path, text: str) -> RawDataset:
     Raises:
         DatasetError: Bad syntax, duplicate keys, or no usable ``cases`` list (nothing else can be checked then).
     """
-    doc = _compose_yaml(text, path)
+    doc = _yaml.parse_yaml(text, path, DatasetError)
     root = doc.root
     if root is None:
         raise DatasetError(
@@ -183,37 +183,6 @@ def parse_yaml_dataset(path: Path, text: str) -> RawDataset:
         loc: Loc = ("cases", index)
         raw.cases.append(RawCase(data=data, doc=doc, prefix=loc, line=doc.line_at(loc) or cases_line))
     return raw
-
-
-def _compose_yaml(text: str, path: Path) -> _yaml.YamlDocument:
-    """Parse YAML with libyaml when it is there: imported benchmarks are megabytes of YAML, and the pure-Python
-    composer takes seconds per file where libyaml takes a tenth of that. Any file that libyaml rejects, or that has
-    duplicate keys, goes through the shared parser, which words the problem with ``file:line``."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:
-        return _yaml.parse_yaml(text, path, DatasetError)
-    try:
-        root = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError:
-        return _yaml.parse_yaml(text, path, DatasetError)
-    if _has_duplicate_keys(root):
-        return _yaml.parse_yaml(text, path, DatasetError)
-    data = yaml.SafeLoader("").construct_document(root) if root is not None else None
-    return _yaml.YamlDocument(path=path, data=data, root=root)
-
-
-def _has_duplicate_keys(node: yaml.Node | None) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            keys = [str(key.value) for key, _ in current.value]
-            if len(keys) != len(set(keys)):
-                return True
-            stack.extend(value for _, value in current.value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-    return False
 
 
 def parse_jsonl_dataset(path: Path, text: str) -> RawDataset:

@@ -1,9 +1,9 @@
 """Per-case cassettes under asyncio: one transport for the whole eval run, routed by a ContextVar.
 
 vcrpy patches transports process-wide, and its patches stack: with several cases in flight, one case's requests land
-in another case's cassette (reproduced while building this). So the runner's shared openai clients send through
-:class:`RoutingTransport`, which asks :data:`_CURRENT` (set by the runner around each case, copied into every task
-the case starts) which :class:`CaseCassette` a request belongs to. A request made outside a case goes to the network.
+in another case's cassette (reproduced while building this). So :func:`install_routing` patches httpx2's transports
+once, and each request asks :data:`_CURRENT` (set around each case, copied into every task and ``to_thread`` worker
+the case starts) which :class:`CaseCassette` it belongs to. A request made outside a case goes to the network.
 
 Modes: ``replay`` answers only from the cassette and never touches the network (a request with no recording fails
 with a diff against the closest recorded request); ``record`` answers what it can from the cassette and records the
@@ -219,26 +219,6 @@ def _keep(
     return _response(recorded_response, request)
 
 
-class RoutingTransport(httpx2.AsyncBaseTransport):
-    """An httpx2 transport that answers from (or records into) the current case's cassette."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport | None = None) -> None:
-        self.inner = inner or httpx2.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        cassette = _CURRENT.get()
-        if cassette is None or _FORWARDING.get():
-            return await self.inner.handle_async_request(request)
-        token = _FORWARDING.set(True)  # an inner transport patched by install_routing must not route it again
-        try:
-            return await _route_async(cassette, request, lambda: self.inner.handle_async_request(request))
-        finally:
-            _FORWARDING.reset(token)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 _installed = False
 _install_lock = threading.Lock()
 
@@ -261,7 +241,7 @@ def install_routing() -> None:
             cassette = _CURRENT.get()
             if cassette is None or _FORWARDING.get():
                 return await original_async(self, request)
-            token = _FORWARDING.set(True)  # the live call below must not be routed a second time
+            token = _FORWARDING.set(True)  # a live call below must not be routed again by a nested transport
             try:
                 return await _route_async(cassette, request, lambda: original_async(self, request))
             finally:

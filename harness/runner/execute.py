@@ -7,7 +7,6 @@ A failure of the agent under test never loses a run: a timeout or an exception b
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 import traceback
@@ -18,9 +17,11 @@ from pathlib import Path
 
 import openai
 
+from harness.agent._model import make_client
 from harness.agent._tracing import new_span_id, new_trace_id
 from harness.agent.redaction import Redactor
 from harness.agent.under_test import AgentUnderTest, CaseJob
+from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
 from harness.replay._router import CaseCassette, RecordMode, install_routing, using_cassette
@@ -76,7 +77,7 @@ async def execute(
 ) -> tuple[list[RunTrace], int]:
     """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to."""
     limiter = AdaptiveLimiter(settings.concurrency)
-    clients = _Clients(settings.record_mode)
+    clients = _Clients()
     progress = Progress(total=len(runs), concurrency=limiter.limit)
     results: list[RunTrace | None] = [None] * len(runs)
 
@@ -119,17 +120,15 @@ async def execute(
 class _Clients:
     """One openai client per endpoint for the whole eval run (a client per case costs a TLS context each)."""
 
-    def __init__(self, record_mode: RecordMode | None = None) -> None:
+    def __init__(self) -> None:
         self._by_url: dict[str | None, openai.AsyncOpenAI] = {}
-        self._record_mode = record_mode
 
     def get(self, base_url: str | None) -> openai.AsyncOpenAI | None:
-        if base_url is None and not os.environ.get("OPENAI_API_KEY"):
-            return None  # the adapter explains the missing key
         if base_url not in self._by_url:
-            key = os.environ.get("OPENAI_API_KEY") or "agenteval-no-key"
-            # Retries are the agent's (guards decide what to retry and record every attempt): none here.
-            self._by_url[base_url] = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
+            try:
+                self._by_url[base_url] = make_client(base_url)
+            except ConfigError:
+                return None  # no key for the default endpoint: the adapter reports it as the run's error
         return self._by_url[base_url]
 
     async def close(self) -> None:
@@ -155,12 +154,21 @@ async def _run_one(
     started = time.time_ns()
     if settings.record_mode is not None:
         return await _run_with_cassette(planned, agent, settings, job, started)
+    trace, _ = await _guarded(planned, agent, settings, job, started)
+    return trace
+
+
+async def _guarded(
+    planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, job: CaseJob, started: int
+) -> tuple[RunTrace, bool]:
+    """The agent's trace, or a failed run when it timed out or raised; and whether it ran to its own end."""
     try:
-        return await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
+        return await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s), True
     except TimeoutError:
-        return _failed(planned, settings, started, "timeout", f"case exceeded the {settings.timeout_s:g}s timeout")
+        detail = f"case exceeded the {settings.timeout_s:g}s timeout"
+        return _failed(planned, settings, started, "timeout", detail), False
     except Exception as exc:  # the adapter itself failed: still a run, with the traceback kept
-        return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc)
+        return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc), False
 
 
 def cassette_path(directory: Path, planned: PlannedRun) -> Path:
@@ -183,12 +191,9 @@ async def _run_with_cassette(
         return _failed(planned, settings, started, "error", detail)
     cassette = CaseCassette(path, mode, ignore=settings.replay_ignore)
     with using_cassette(cassette):
-        try:
-            trace = await asyncio.wait_for(agent.run_case(job), timeout=settings.timeout_s)
-        except TimeoutError:
-            return _failed(planned, settings, started, "timeout", f"case exceeded the {settings.timeout_s:g}s timeout")
-        except Exception as exc:
-            return _failed(planned, settings, started, "error", f"{type(exc).__name__}: {exc}", exc)
+        trace, finished = await _guarded(planned, agent, settings, job, started)
+    if not finished:
+        return trace  # nothing is saved from a run that did not end on its own
     problems = cassette.finish()
     if problems and trace.run.status in ("completed", "escalated", "awaiting_approval"):
         run = trace.run.model_copy(

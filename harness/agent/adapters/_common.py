@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import openai
-
 from harness.agent._tracing import OpenSpan, RunTracer, new_trace_id
-from harness.agent.guards import Limits
 from harness.agent.instrument import exception_attributes
 from harness.agent.redaction import Redactor
 from harness.agent.under_test import CaseJob
-from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.cases import Case, Message
-from harness.models.traces import FINISHED_OK, RunRecord, RunStatus, RunTrace, Span
+from harness.models.traces import FINISHED_OK, RunRecord, RunStatus, RunTrace
 
 
 @dataclass
@@ -102,7 +97,7 @@ def finish_run(
         output_tokens=output_tokens,
         retries=sum(max(int(s.attributes.get(sc.ATTEMPTS) or 1) - 1, 0) for s in chats),
     )
-    return redact_trace(RunTrace(run=labelled(record, job), spans=run.tracer.ordered()), redactor)
+    return redactor.trace(RunTrace(run=labelled(record, job), spans=run.tracer.ordered()))
 
 
 def labelled(run: RunRecord, job: CaseJob) -> RunRecord:
@@ -118,54 +113,10 @@ def labelled(run: RunRecord, job: CaseJob) -> RunRecord:
     return run.model_copy(update=update)
 
 
-def redact_trace(trace: RunTrace, redactor: Redactor) -> RunTrace:
-    """Redact PII in every span and in the run record, as the reference runtime does before storing."""
-    spans = [_redact_span(span, redactor) for span in trace.spans]
-    run = trace.run
-    text_input, output_text, detail, message = redactor.texts(
-        [run.input, run.output_text, run.status_detail, run.error_message]
-    )
-    update: dict[str, Any] = {
-        "input": text_input,
-        "output_text": output_text,
-        "status_detail": detail,
-        "error_message": message,
-        "output_data": redactor.value(run.output_data)[0] if run.output_data is not None else None,
-        "metadata": redactor.value(run.metadata)[0],
-    }
-    return RunTrace(run=run.model_copy(update=update), spans=spans)
-
-
-def _redact_span(span: Span, redactor: Redactor) -> Span:
-    attributes, count = redactor.value(span.attributes)
-    events = []
-    for event in span.events:
-        event_attributes, found = redactor.value(event.attributes)
-        count += found
-        events.append(event.model_copy(update={"attributes": event_attributes}))
-    message = redactor.text(span.status_message)[0] if span.status_message else span.status_message
-    if count:
-        attributes[sc.REDACTED] = count
-    return span.model_copy(update={"attributes": attributes, "events": events, "status_message": message})
-
-
 def inner_timeout(timeout_s: float) -> float:
     """A deadline a little before the runner's: the adapter ends the run itself and keeps the spans it has, rather
     than being cancelled and losing them."""
     return timeout_s - min(1.0, timeout_s * 0.05)
-
-
-def make_client(base_url: str | None, api_key: str | None, limits: Limits) -> openai.AsyncOpenAI:
-    """An async openai client with no retries of its own (:func:`harness.agent._model.call_model` retries)."""
-    key = api_key or os.environ.get("OPENAI_API_KEY")
-    if key is None:
-        if base_url is None:
-            raise ConfigError(
-                "No API key: set OPENAI_API_KEY, or point the variant at a local endpoint with base_url "
-                "(the scripted server needs no key)."
-            )
-        key = "agenteval-no-key"
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=limits.model_timeout_s)
 
 
 def message_dict(message: Message, call_ids: list[str] | None = None) -> dict[str, Any]:

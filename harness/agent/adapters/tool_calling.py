@@ -13,13 +13,12 @@ import random
 import re
 from typing import Any
 
-from harness.agent._model import ModelCallError, call_model, record_reply, start_chat_span
+from harness.agent._model import ModelCallError, call_model, make_client, record_reply, start_chat_span
 from harness.agent.adapters._common import (
     Outcome,
     finish_run,
     inner_timeout,
     input_messages,
-    make_client,
     start_run,
 )
 from harness.agent.guards import Limits
@@ -69,7 +68,7 @@ class ToolCallingUnderTest:
         if job.seed is not None:
             request["seed"] = job.seed
         names = {sent: name for name, sent in sent_names.items()}  # sent name -> the case's
-        client = job.client or make_client(job.base_url, self.api_key, self.limits)
+        client = job.client or make_client(job.base_url, self.api_key, self.limits.model_timeout_s)
         run = start_run(job, self.name, model, variant.prompt_version)
         span = start_chat_span(run.tracer, run.root, request, job.base_url, 1)
         deadline = inner_timeout(job.timeout_s)
