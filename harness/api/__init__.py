@@ -21,6 +21,7 @@ _WHERE: dict[str, str] = {
     "show_dataset": "harness.api._datasets",
     "validate_datasets": "harness.api._datasets",
     "import_datasets": "harness.api._importers",
+    "calibrate_recorded": "harness.api._judge",
     "merge_shards": "harness.api._run",
     "run_evals": "harness.api._run",
     "replay_run": "harness.api._replay",
@@ -46,6 +47,7 @@ __all__ = [
     "LoadedDataset",
     "ReplayReport",
     "SelfCheckReport",
+    "calibrate_recorded",
     "cassette_from_trace",
     "export_trace",
     "get_trace",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     )
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
+    from harness.api._judge import calibrate_recorded
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
     from harness.api._run import merge_shards, run_evals
     from harness.api._selfcheck import selfcheck

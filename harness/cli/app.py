@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import agent, cassettes, datasets, mockllm, replay, run, selfcheck, traces
+from harness.cli import agent, cassettes, datasets, judge, mockllm, replay, run, selfcheck, traces
 
 app = typer.Typer(
     name="agenteval",
@@ -23,6 +23,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(traces.app, name="traces")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(cassettes.app, name="cassettes")
+app.add_typer(judge.app, name="judge")
 app.command("run")(run.run)
 app.command("merge")(run.merge)
 app.command("record")(run.record)

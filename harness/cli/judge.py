@@ -1,0 +1,159 @@
+"""``agenteval judge``: measure an LLM judge against gold or human labels before trusting its scores."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from harness import api
+from harness.cli._common import EXIT_USAGE, call, console, err_console
+from harness.models.calibration import CalibrationReport
+
+app = typer.Typer(
+    help=(
+        "LLM judges: how far a pairwise judge (which of two responses is better?) can be trusted.\n\n"
+        "`agenteval judge calibrate` compares a judge's verdicts with gold or human labels."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
+)
+
+
+class RecordedFormat(StrEnum):
+    """Recorded verdict files that ``agenteval judge calibrate`` reads."""
+
+    llmbar = "llmbar"
+    pandalm = "pandalm"
+
+
+# Landis & Koch (1977), the usual words for kappa: below 0 poor, then up to each bound (inclusive).
+KAPPA_BANDS = ((0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"), (1.0, "almost perfect"))
+
+
+@app.command()
+def calibrate(
+    recorded: Annotated[
+        Path | None,
+        typer.Option(
+            "--recorded",
+            help="A judge's recorded verdicts: LLMBar `result.json` or a PandaLM verdicts file.",
+            dir_okay=False,
+        ),
+    ] = None,
+    format: Annotated[
+        RecordedFormat | None,
+        typer.Option("--format", help="The file's format. Default: detected from its fields."),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="PandaLM: the annotators' labels (`annotator1..3`). Default: `testset-v1.json` next to the verdicts.",
+            dir_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+) -> None:
+    """Measure a pairwise judge against gold labels (LLMBar) or the majority of human annotators (PandaLM).
+
+    What the figures mean:
+
+    - **accuracy**: share of verdicts equal to the gold label, over both orders when the judge saw both. A verdict
+      that could not be parsed is wrong; `tie` is a label like `1` and `2`.
+    - **kappa**: Cohen's kappa against the gold label, i.e. agreement beyond what chance would give (1 perfect, 0
+      chance, below 0 worse than chance); the mean of the two orders' kappas.
+    - **positional agreement**: share of pairs judged the same way when the two responses swap places (only when
+      the verdicts were recorded in both orders). A judge that follows position instead of content scores low.
+    - **parse failures**: verdicts the judge's answer could not be read from, and their rate.
+    - **ties**: tie labels and tie verdicts, and accuracy on the pairs whose gold label is not a tie.
+    - **annotators** (PandaLM): the annotators' mean pairwise kappa, and the judge's accuracy and kappa against
+      each. Pairs without a majority label are left out of accuracy and kappa, and counted.
+    - **LLMBar statistics**: the authors' `statistics.json`, recomputed exactly (their kappas carry a quirk of their
+      script that maps verdict "2" to 0; the `kappa` above does not).
+
+    `--json` prints the report (top level: `n`, `accuracy`, `kappa`, `positional_agreement`, `parse_failures`, ...).
+
+    Examples: `agenteval judge calibrate --recorded llmbar/LLMBar/Natural/evaluators/GPT-4/Vanilla/result.json`,
+    `agenteval judge calibrate --recorded pandalm/gpt-3.5-turbo-testset-v1.json --labels pandalm/testset-v1.json`.
+    """
+    if recorded is None:
+        err_console.print("error: give the verdicts to measure: --recorded FILE.", style="bold red", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    report = call(lambda: api.calibrate_recorded(recorded, format.value if format else None, labels))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _render(report)
+
+
+def _render(report: CalibrationReport) -> None:
+    title = f"{report.judge or 'judge'} ({report.format}): {report.source}"
+    console.print(title, style="bold", markup=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    orders = " · ".join(f"{o.order} {_pct(o.accuracy)}" for o in report.by_order)
+    rows = [
+        ("items", str(report.n), f"{report.scored} with a gold label, {report.verdicts} verdicts"),
+        ("accuracy", _pct(report.accuracy), orders if len(report.by_order) > 1 else ""),
+        ("kappa", _num(report.kappa), " · ".join(f"{o.order} {_num(o.kappa)}" for o in report.by_order)),
+        ("positional agreement", _pct(report.positional_agreement), _position(report)),
+        ("parse failures", str(report.parse_failures), f"{_pct(report.parse_failure_rate)} of verdicts"),
+        ("ties", f"{report.ties.gold_ties} / {report.ties.judge_ties}", "gold / judge"),
+        ("accuracy without gold ties", _pct(report.ties.accuracy_without_gold_ties), ""),
+    ]
+    if report.annotators:
+        judge = " · ".join(f"#{a.annotator} {_pct(a.accuracy)} κ {_num(a.kappa)}" for a in report.annotators.judge)
+        rows += [
+            ("annotators' kappa", _num(report.annotators.pairwise_kappa_mean), "mean over pairs of annotators"),
+            ("judge vs annotator", "", judge),
+            ("no majority", str(report.annotators.no_majority), "items left out"),
+        ]
+    if report.llmbar_statistics:
+        stats = report.llmbar_statistics
+        detail = f"equal {stats.equal}; their kappa {stats.kappa_average:.3f} (maps verdict 2 to 0)"
+        rows.append(("LLMBar statistics.json", stats.correct_average, detail))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, soft_wrap=False, markup=False)
+    console.print(_interpret(report), markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False)
+
+
+def _interpret(report: CalibrationReport) -> str:
+    if report.kappa is None:
+        line = "kappa is undefined (every label and verdict is the same class, or there are no gold labels)."
+    else:
+        band = "poor" if report.kappa < 0 else next(word for bound, word in KAPPA_BANDS if report.kappa <= bound)
+        line = f"kappa {report.kappa:.2f}: {band} agreement with the gold labels (Landis & Koch)."
+    if report.position is not None:
+        position = report.position
+        inconsistent = position.prefers_first + position.prefers_second + position.other_inconsistent
+        line += (
+            f" The verdict changed with the order of the responses on {inconsistent} of {report.n} items "
+            f"({position.prefers_first} went to the response shown first both times, "
+            f"{position.prefers_second} to the one shown second)."
+        )
+    return line
+
+
+def _position(report: CalibrationReport) -> str:
+    if report.position is None:
+        return "one order recorded"
+    return f"κ {_num(report.position.kappa)} between orders"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
