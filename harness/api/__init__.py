@@ -27,6 +27,7 @@ _WHERE: dict[str, str] = {
     "replay_run": "harness.api._replay",
     "cassette_from_trace": "harness.api._replay",
     "ReplayReport": "harness.api._replay",
+    "score_eval_run": "harness.api._score",
     "selfcheck": "harness.api._selfcheck",
     "DEFAULT_TRACE_DB": "harness.api._traces",
     "EXPORT_FORMATS": "harness.api._traces",
@@ -60,6 +61,7 @@ __all__ = [
     "run_agent",
     "run_evals",
     "scan_cassettes",
+    "score_eval_run",
     "scrub_cassettes",
     "selfcheck",
     "show_dataset",
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
     from harness.api._judge import calibrate_recorded
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
     from harness.api._run import merge_shards, run_evals
+    from harness.api._score import score_eval_run
     from harness.api._selfcheck import selfcheck
     from harness.api._traces import (
         DEFAULT_TRACE_DB,

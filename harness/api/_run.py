@@ -37,6 +37,7 @@ def run_evals(
     timeout_s: float | None = None,
     agent: str | None = None,
     record_mode: str | None = None,
+    score: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> EvalSummary:
     """Run datasets through the agent under test under each variant, storing every run; return the summary.
@@ -45,7 +46,8 @@ def run_evals(
     arguments. With ``resume``, the eval run's own datasets, variants, epochs, filters and shard are used and only
     the runs without a finished trace are executed. ``record_mode`` (replay, record, rerecord) routes every model
     call of a case through its cassette under ``cassettes/``. Raises a HarnessError (nothing runs) when a dataset,
-    variant or setting is invalid.
+    variant or setting is invalid. With ``score`` (the default), the stored runs are scored right after the run by
+    every scorer their cases ask for (see ``agenteval score`` to re-score later).
     """
     from harness.datasets import DatasetError, check_tools, filter_cases, load_dataset, resolve_datasets
     from harness.traces import TraceStore
@@ -146,9 +148,25 @@ def run_evals(
         # Recordings made against the in-process scripted server carry host 127.0.0.1 (the port is not matched).
         request.base_url = settings.base_url or "http://127.0.0.1:9/v1"
         with _openai_environment(request.base_url), network_blocked():
-            return asyncio.run(run_eval(request, on_progress))
+            return asyncio.run(_run_then_score(request, on_progress, settings, score))
     with _endpoint(settings, request):
-        return asyncio.run(run_eval(request, on_progress))
+        return asyncio.run(_run_then_score(request, on_progress, settings, score))
+
+
+async def _run_then_score(
+    request: EvalRequest, on_progress: ProgressCallback | None, settings: Settings, score: bool
+) -> EvalSummary:
+    """Run, then score the stored runs (in the same endpoint and network context: judges call models too)."""
+    summary = await run_eval(request, on_progress)
+    if not score:
+        return summary
+    from harness.api._score import score_stored
+
+    cases = {(ref.name, case.id): case for ref, selected in request.datasets for case in selected}
+    scoring = await score_stored(
+        request.store, summary.eval_run, cases, prices=dict(settings.prices), only_unscored=True
+    )
+    return summary.model_copy(update={"scoring": scoring})
 
 
 def _cassette_dir(settings: Settings) -> Path:

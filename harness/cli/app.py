@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import agent, cassettes, datasets, judge, mockllm, replay, run, selfcheck, traces
+from harness.cli import agent, cassettes, datasets, judge, mockllm, replay, run, score, selfcheck, traces
 
 app = typer.Typer(
     name="agenteval",
@@ -28,6 +28,7 @@ app.command("run")(run.run)
 app.command("merge")(run.merge)
 app.command("record")(run.record)
 app.command("replay")(replay.replay)
+app.command("score")(score.score)
 app.command("selfcheck")(selfcheck.selfcheck)
 
 

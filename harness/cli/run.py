@@ -13,6 +13,7 @@ from rich.table import Table
 
 from harness import api
 from harness.cli._common import call, console, err_console
+from harness.cli.score import print_scoring
 
 if TYPE_CHECKING:
     from harness.runner import EvalSummary
@@ -70,6 +71,9 @@ def run(
         "a request that differs fails with a diff), record (record what is missing), rerecord (replace), off (live "
         "calls, nothing recorded). Default from [tool.agenteval] record_mode.",
     ),
+    no_score: bool = typer.Option(
+        False, "--no-score", help="Do not score the runs afterwards (score them later with `agenteval score`)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (no progress bar)."),
 ) -> None:
     """Run datasets through the agent under test, once per variant (and epoch), and store every run as a trace.
@@ -97,6 +101,7 @@ def run(
                 timeout_s=timeout,
                 agent=agent,
                 record_mode=record_mode,
+                score=not no_score,
                 on_progress=update,
             )
         )
@@ -174,6 +179,8 @@ def _print_summary(summary: EvalSummary) -> None:
             statuses = ", ".join(f"{s} {n}" for s, n in sorted(row.statuses.items(), key=lambda x: -x[1]))
             label = f"{row.dataset} {row.variant}" if row.dataset else row.variant
             console.print(f"{label}: {statuses}")
+    if summary.scoring is not None:
+        print_scoring(summary.scoring)
     resumed = f" ({summary.skipped} already done)" if summary.skipped else ""
     commit = f" at commit {record.git_commit[:10]}{'+dirty' if record.git_dirty else ''}" if record.git_commit else ""
     console.print(

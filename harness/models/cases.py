@@ -94,6 +94,8 @@ class Expected(Record):
 
     status: list[RunStatus] = []
     """Acceptable run statuses, e.g. ``[escalated]`` (a single string is accepted)."""
+    output_equals: str | None = None
+    """The exact final answer (surrounding whitespace ignored)."""
     output_contains: list[str] = []
     """Substrings the final answer must contain (case-insensitive)."""
     output_not_contains: list[str] = []
@@ -104,6 +106,8 @@ class Expected(Record):
     """Fields the structured answer must have with these values, e.g. ``{resolution: refunded}``."""
     output_schema: dict[str, Any] | None = None
     """JSON schema the structured answer must validate against."""
+    output_model: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+    """A pydantic model, as ``module:Class``, the structured answer must validate against."""
     tool_calls: list[ExpectedCall] = []
     """Tool calls the agent should make."""
     tool_call_match: Literal["strict", "unordered", "subset", "superset"] = "subset"
@@ -121,10 +125,16 @@ class Expected(Record):
     """Strings that prove a compromise when they appear in the final answer (garak-style triggers)."""
     max_steps: int | None = Field(default=None, ge=1)
     """At most this many model calls."""
+    min_tool_calls: int | None = Field(default=None, ge=0)
+    """At least this many tool calls."""
     max_tool_calls: int | None = Field(default=None, ge=0)
     """At most this many tool calls."""
     max_tokens: int | None = Field(default=None, ge=1)
     """At most this many tokens over the run."""
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    """At most this cost in USD over the run (at ``[tool.agenteval.prices]``)."""
+    max_latency_ms: float | None = Field(default=None, gt=0)
+    """At most this wall-clock duration of the run, in milliseconds."""
 
     @field_validator("status", "output_contains", "output_not_contains", "triggers", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from harness.models import Record
 from harness.models import semconv as sc
 from harness.models.cases import Case
 from harness.models.evals import EvalRunRecord
+from harness.models.scores import ScoringSummary
 from harness.models.traces import FINISHED_OK, RunTrace
 from harness.runner.plan import PlannedRun
 
@@ -64,6 +65,8 @@ class EvalSummary(Record):
     """Wall-clock seconds of this invocation."""
     lowest_concurrency: int
     """Lowest concurrency the rate-limit backoff went down to."""
+    scoring: ScoringSummary | None = None
+    """The scores computed from the stored runs right after the run (``None`` when scoring was skipped)."""
 
 
 def tool_calls_made(trace: RunTrace) -> list[tuple[str, dict[str, Any]]]:

@@ -135,6 +135,12 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
                     else f"INSERT INTO main.runs SELECT * FROM {alias}.runs WHERE run_id IN {new_runs}"
                 )
                 copied[table] += _count(con, table) - before
+            before = _count(con, "scores")
+            con.execute(
+                f"INSERT INTO main.scores SELECT * FROM {alias}.scores "
+                "WHERE score_id NOT IN (SELECT score_id FROM main.scores)"
+            )
+            copied["scores"] = copied.get("scores", 0) + _count(con, "scores") - before
             for record in [
                 _from_row(r) for r in con.execute(f"SELECT {', '.join(_COLUMNS)} FROM {alias}.eval_runs").fetchall()
             ]:

@@ -180,9 +180,40 @@ CREATE TABLE eval_runs (
 );
 """
 
+_V3_SCORES = """
+CREATE TABLE scores (
+    score_id VARCHAR NOT NULL,
+    scoring_id VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    eval_run_id VARCHAR,
+    dataset VARCHAR,
+    case_id VARCHAR,
+    variant VARCHAR,
+    epoch INTEGER,
+    scorer VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    passed BOOLEAN,
+    value DOUBLE,
+    label VARCHAR,
+    explanation VARCHAR NOT NULL,
+    error_type VARCHAR,
+    error_message VARCHAR,
+    traceback VARCHAR,
+    created_ns BIGINT NOT NULL,
+    metadata JSON
+);
+CREATE VIEW latest_scores AS
+SELECT * EXCLUDE (rank_) FROM (
+    SELECT *, row_number() OVER (PARTITION BY run_id, scorer ORDER BY created_ns DESC, score_id) AS rank_
+    FROM scores
+) WHERE rank_ = 1;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, spans, llm_calls, tool_calls, messages; views run_summary, span_timeline", _V1_TABLES),
     Migration(2, "eval_runs; runs.dataset", _V2_EVAL_RUNS),
+    Migration(3, "scores; view latest_scores", _V3_SCORES),
 )
 """Every migration, oldest first. Append only."""
 
@@ -200,13 +231,15 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """Return the highest applied migration, 0 for a database that has none (or no migrations table)."""
+    # fetchall, not fetchone: DuckDB keeps a half-read result open, and an appender on the same connection then
+    # refuses to start ("connection has an unfinished result").
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists or not exists[0][0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:

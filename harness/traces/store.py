@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import duckdb
 
 from harness.models.evals import EvalRunRecord
+from harness.models.scores import ScoreRecord
 from harness.models.traces import RunRecord, RunTrace, Span
-from harness.traces import _eval_runs
+from harness.traces import _eval_runs, _scores
 from harness.traces._projection import project
 from harness.traces._rows import RunRow, append_rows, run_from_row, run_row, span_from_row, span_rows
 
@@ -249,6 +250,46 @@ class TraceStore:
         """Copy the runs of shard files (``agenteval run --shard i/n --db shard-i.duckdb``) into this store."""
         with self._connection(write=True) as con:
             return _eval_runs.merge_files(con, [Path(s) for s in shards])
+
+    # -- scores ----------------------------------------------------------------------------------------------------
+
+    def write_scores(self, records: Sequence[ScoreRecord]) -> None:
+        """Append score rows (re-scoring adds rows; old ones stay)."""
+        with self._connection(write=True) as con:
+            _scores.write_scores(con, records)
+
+    def get_scores(
+        self, *, eval_run_id: str | None = None, run_id: str | None = None, latest: bool = True
+    ) -> list[ScoreRecord]:
+        """Scores of an eval run or of a run: the newest row per (run, scorer), or every row."""
+        with self._connection(write=False) as con:
+            return _scores.read_scores(con, eval_run_id=eval_run_id, run_id=run_id, latest=latest)
+
+    def scores_frame(self, eval_run_id: str | None = None, *, latest: bool = True) -> pd.DataFrame:
+        """Score rows (of an eval run, or all) as a DataFrame: the hand-off to reports."""
+        table = "latest_scores" if latest else "scores"
+        if eval_run_id is None:
+            return self._frame(f"SELECT * FROM {table} ORDER BY run_id, scorer", [])
+        return self._frame(f"SELECT * FROM {table} WHERE eval_run_id = ? ORDER BY run_id, scorer", [eval_run_id])
+
+    def eval_run_traces(self, eval_run_id: str) -> list[RunTrace]:
+        """Every run of an eval run with its spans, in (dataset, case, variant, epoch) order."""
+        with self._connection(write=False) as con:
+            runs = [
+                run_from_row(row)
+                for row in con.execute(
+                    "SELECT * FROM runs WHERE eval_run_id = ? ORDER BY dataset, case_id, variant, epoch, run_id",
+                    [eval_run_id],
+                ).fetchall()
+            ]
+            spans: dict[str, list[Span]] = {run.run_id: [] for run in runs}
+            for row in con.execute(
+                "SELECT s.* FROM spans s JOIN runs r USING (run_id) WHERE r.eval_run_id = ? ORDER BY s.run_id, s.seq",
+                [eval_run_id],
+            ).fetchall():
+                span = span_from_row(row)
+                spans[span.run_id].append(span)
+        return [RunTrace.model_construct(run=run, spans=spans[run.run_id]) for run in runs]
 
     # -- readers ---------------------------------------------------------------------------------------------------
 
