@@ -43,7 +43,7 @@ def test_pandalm_with_labels() -> None:
     result = runner.invoke(app, ["judge", "calibrate", *args, "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["n"], report["parse_failures"], report["positional_agreement"]) == (60, 2, None)
+    assert (report["n"], report["parse_failures"], report["positional_agreement"]) == (500, 11, None)
     assert report["labels_source"] == str(labels)
     assert report["annotators"]["annotators"] == 3
     assert {"accuracy", "kappa", "parse_failure_rate", "ties", "confusion"} <= report.keys()

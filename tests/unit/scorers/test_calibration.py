@@ -25,15 +25,14 @@ from harness.scorers.calibration._stats import numpy_sum
 ROOT = Path(__file__).resolve().parents[3]
 VENDORED = ROOT / "tests" / "fixtures" / "calibration"
 """Subsets of shared/data (see its README), so that CI, which has only the clone, runs every test here."""
-SHARED = ROOT.parent / "shared" / "data"
-"""The full upstream material, next to the clone on a developer machine; the tests that need it skip without it."""
+SHARED = VENDORED
+"""Every LLMBar set with published statistics and the whole PandaLM sample, vendored: CI runs every test here."""
 LLMBAR_SETS = [
     f"{subset}/evaluators/{judge}/Vanilla_NoRules/result.json"
     for subset in ("Natural", "Adversarial/Neighbor", "Adversarial/GPTInst", "Adversarial/GPTOut", "Adversarial/Manual")
     for judge in ("GPT-4", "ChatGPT")
 ]
 VENDORED_LLMBAR = VENDORED / "llmbar" / "LLMBar" / "Adversarial/GPTOut/evaluators/GPT-4/Vanilla_NoRules/result.json"
-needs_shared = pytest.mark.skipif(not (SHARED / "llmbar").is_dir(), reason=f"{SHARED} is not there (CI has the clone)")
 
 
 def item(labels: str, verdict: Label | None, swapped: Label | None = None, *, both: bool = False) -> JudgedItem:
@@ -182,13 +181,11 @@ def test_the_vendored_llmbar_set_reproduces_statistics_json() -> None:
     _check_reproduction(VENDORED_LLMBAR)
 
 
-@needs_shared
 @pytest.mark.parametrize("relative", LLMBAR_SETS)
 def test_every_shipped_llmbar_set_reproduces_statistics_json(relative: str) -> None:
     _check_reproduction(SHARED / "llmbar" / "LLMBar" / relative)
 
 
-@needs_shared
 def test_the_list_of_llmbar_sets_is_complete() -> None:
     found = sorted(str(p.relative_to(SHARED / "llmbar" / "LLMBar")) for p in SHARED.glob("llmbar/**/result.json"))
     assert found == sorted(LLMBAR_SETS)
@@ -230,7 +227,7 @@ def _plain_figures(verdicts_file: Path, field: str) -> dict[str, Any]:
 PANDALM_JUDGES = [("gpt-3.5-turbo-testset-v1.json", "gpt_result"), ("pandalm-7b-testset-v1.json", "pandalm_result")]
 
 
-@pytest.mark.parametrize("folder", [VENDORED / "pandalm", pytest.param(SHARED / "pandalm", marks=needs_shared)])
+@pytest.mark.parametrize("folder", [VENDORED / "pandalm"])
 @pytest.mark.parametrize(("file", "field"), PANDALM_JUDGES)
 def test_pandalm_figures_match_a_plain_computation(folder: Path, file: str, field: str) -> None:
     expected = _plain_figures(folder / file, field)
@@ -244,7 +241,6 @@ def test_pandalm_figures_match_a_plain_computation(folder: Path, file: str, fiel
     assert report.labels_source == str(folder / "testset-v1.json")
 
 
-@needs_shared
 def test_pandalm_full_figures() -> None:
     gpt = calibrate_recorded_file(SHARED / "pandalm" / "gpt-3.5-turbo-testset-v1.json")
     assert (gpt.n, gpt.parse_failures, gpt.accuracy, round(gpt.kappa or 0, 4)) == (500, 11, 0.704, 0.4796)
