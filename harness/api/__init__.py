@@ -22,6 +22,8 @@ _WHERE: dict[str, str] = {
     "validate_datasets": "harness.api._datasets",
     "import_datasets": "harness.api._importers",
     "calibrate_recorded": "harness.api._judge",
+    "PairwiseReport": "harness.api._pairwise",
+    "judge_pairwise": "harness.api._pairwise",
     "merge_shards": "harness.api._run",
     "run_evals": "harness.api._run",
     "replay_run": "harness.api._replay",
@@ -46,6 +48,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "DatasetSummary",
     "LoadedDataset",
+    "PairwiseReport",
     "ReplayReport",
     "SelfCheckReport",
     "calibrate_recorded",
@@ -53,6 +56,7 @@ __all__ = [
     "export_trace",
     "get_trace",
     "import_datasets",
+    "judge_pairwise",
     "list_cassettes",
     "list_datasets",
     "list_traces",
@@ -82,6 +86,7 @@ if TYPE_CHECKING:
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
     from harness.api._judge import calibrate_recorded
+    from harness.api._pairwise import PairwiseReport, judge_pairwise
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
     from harness.api._run import merge_shards, run_evals
     from harness.api._score import score_eval_run

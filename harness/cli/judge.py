@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -13,6 +13,9 @@ from rich.table import Table
 from harness import api
 from harness.cli._common import EXIT_USAGE, call, console, err_console
 from harness.models.calibration import CalibrationReport
+
+if TYPE_CHECKING:  # the judges import openai: `agenteval --help` should not pay for it
+    from harness.api._pairwise import PairwiseReport
 
 app = typer.Typer(
     help=(
@@ -124,6 +127,9 @@ def _render(report: CalibrationReport) -> None:
         table.add_row(*row)
     console.print(table, soft_wrap=False, markup=False)
     console.print(_interpret(report), markup=False)
+    for result in report.results:
+        if result.error:
+            console.print(f"error: {result.case_id}: {result.error}", markup=False)
     for note in report.notes:
         console.print(f"note: {note}", markup=False)
 
@@ -157,3 +163,82 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+@app.command()
+def pairwise(
+    eval_run_id: Annotated[str, typer.Argument(help="The eval run (or the first characters of its id).")],
+    variants: Annotated[
+        str, typer.Option("--variants", help="The two variants to compare, `A,B`: the win rate is B's over A.")
+    ],
+    rubric: Annotated[
+        str,
+        typer.Option("--rubric", help="A pairwise rubric file, or its name under rubrics/.", envvar="AGENTEVAL_RUBRIC"),
+    ] = "support/pairwise-helpfulness",
+    db: Annotated[Path | None, typer.Option("--db", help="Trace store.", envvar="AGENTEVAL_DB")] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="Judge endpoint. Default: the scripted server, in-process.", envvar="AGENTEVAL_BASE_URL"
+        ),
+    ] = None,
+    record_mode: Annotated[
+        str | None,
+        typer.Option("--record-mode", help="Judge cassettes: replay, record, rerecord or off.", show_default=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+) -> None:
+    """Judge two variants of a stored eval run case by case with a pairwise rubric, in both orders.
+
+    A preference counts only when both orders agree; otherwise the pair is a tie, flagged position-inconsistent.
+    Prints each pair's winner and the aggregate: B's win rate over the decided pairs with a 95% Wilson interval,
+    ties, and the judge's position consistency. Without --base-url (or AGENTEVAL_BASE_URL) the scripted model server
+    judges, offline.
+
+    Example: `agenteval judge pairwise 3f2a --variants v1,v2 --rubric rubrics/support/pairwise-helpfulness.md`.
+    """
+    names = [v.strip() for v in variants.split(",") if v.strip()]
+    report = call(
+        lambda: api.judge_pairwise(
+            eval_run_id, variants=names, rubric=rubric, db=db, base_url=base_url, record_mode=record_mode
+        )
+    )
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _render_pairwise(report)
+
+
+def _render_pairwise(report: PairwiseReport) -> None:
+    a, b = report.variant_a, report.variant_b
+    console.print(f"{report.rubric}: {a} (A) vs {b} (B), eval run {report.eval_run_id}", style="bold", markup=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("dataset", no_wrap=True, max_width=24)
+    table.add_column("case", overflow="fold")
+    table.add_column("epoch", justify="right")
+    table.add_column("winner", no_wrap=True)
+    table.add_column("orders (A/B, B/A)", no_wrap=True)
+    names = {"a": a, "b": b, "tie": "tie", None: "error"}
+    for result in report.results:
+        orders = " / ".join(names[o.winner] for o in result.orders) if result.orders else "-"
+        flag = " (inconsistent)" if result.position_inconsistent else ""
+        table.add_row(result.dataset or "", result.case_id, str(result.epoch or 1), names[result.winner] + flag, orders)
+    console.print(table, soft_wrap=False, markup=False)
+    s = report.summary
+    judged = s.pairs - s.errors
+    console.print(
+        f"{b} over {a}: win rate {_pct(s.win_rate_b)} (95% Wilson {_pct(s.ci_low)} to {_pct(s.ci_high)}) over "
+        f"{s.wins_a + s.wins_b} decided pairs; {b} {s.wins_b}, {a} {s.wins_a}, ties {s.ties} "
+        f"({s.inconsistent} position-inconsistent); {_pct(s.win_rate_with_ties)} counting a tie as half.",
+        markup=False,
+    )
+    console.print(
+        f"position consistency {_pct(s.position_consistency)} of {judged} judged pairs; errors {s.errors}; "
+        f"unpaired runs {report.unpaired}. Judge: {report.judge}.",
+        markup=False,
+    )
+    for result in report.results:
+        if result.error:
+            console.print(f"error: {result.case_id}: {result.error}", markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False)
