@@ -127,9 +127,6 @@ def _render(report: CalibrationReport) -> None:
         table.add_row(*row)
     console.print(table, soft_wrap=False, markup=False)
     console.print(_interpret(report), markup=False)
-    for result in report.results:
-        if result.error:
-            console.print(f"error: {result.case_id}: {result.error}", markup=False)
     for note in report.notes:
         console.print(f"note: {note}", markup=False)
 
