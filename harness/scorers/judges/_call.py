@@ -60,7 +60,8 @@ class JudgeEndpoint:
     """``replay`` (strictly offline, from cassettes only), ``record`` (record what is missing), ``rerecord``
     (replace), ``off`` (live calls, nothing recorded)."""
     client: openai.AsyncOpenAI | None = None
-    """A shared client (one per scoring pass saves a TLS setup per call); by default one per judgement."""
+    """A shared client (one per scoring pass saves a TLS setup per call), made inside the event loop that scores;
+    by default one per judgement."""
     limits: Limits = field(default_factory=Limits)
     """Retries, backoff and the per-attempt timeout of judge calls."""
     replay_ignore: tuple[str, ...] = ()

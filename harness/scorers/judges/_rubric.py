@@ -155,9 +155,6 @@ class Rubric(RubricHeader):
         return ENV.from_string(self.template).render(context)
 
 
-_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-
-
 def load_rubric(path: str | Path) -> Rubric:
     """Load and check a rubric file.
 
@@ -221,25 +218,19 @@ def _check_template(rubric: Rubric) -> None:
         ) from None
     provided = variables_for(rubric.kind)
     used = jinja2.meta.find_undeclared_variables(parsed)
-    problems = []
-    for name in sorted(used - set(provided)):
-        close = difflib.get_close_matches(name, provided, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+    problems = [
+        f"{where}:{_line_of(rubric, name)}: unknown variable '{name}'{_did_you_mean(name, provided)}. "
+        f"A {rubric.kind} rubric can use: {', '.join(provided)}."
+        for name in sorted(used - set(provided))
+    ]
+    for name in rubric.inputs or []:
+        if name not in provided:
+            problems.append(f"{where}: inputs names unknown variable '{name}'{_did_you_mean(name, provided)}.")
+    for name in sorted((used & set(provided)) - set(rubric.inputs or used)):
         problems.append(
-            f"{where}:{_line_of(rubric, name)}: unknown variable '{name}'{hint}. "
-            f"A {rubric.kind} rubric can use: {', '.join(provided)}."
+            f"{where}:{_line_of(rubric, name)}: the template uses '{name}' but the header's inputs do not list it. "
+            "Add it to inputs."
         )
-    if rubric.inputs is not None:
-        for name in rubric.inputs:
-            if name not in provided:
-                close = difflib.get_close_matches(name, provided, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.append(f"{where}: inputs names unknown variable '{name}'{hint}. Valid: {', '.join(provided)}.")
-        for name in sorted((used & set(provided)) - set(rubric.inputs)):
-            problems.append(
-                f"{where}:{_line_of(rubric, name)}: the template uses '{name}' but the header's inputs do not list "
-                "it. Add it to inputs."
-            )
     if problems:
         raise FileFormatError(f"{where} has template problems.", problems)
     try:
@@ -258,6 +249,11 @@ def _check_template(rubric: Rubric) -> None:
         raise FileFormatError(
             f"{where} has template problems.", [f"{where}:{rubric.template_line}: {exc}. Fix the template."]
         ) from None
+
+
+def _did_you_mean(name: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _line_of(rubric: Rubric, name: str) -> int:
@@ -283,24 +279,18 @@ def find_rubric(name: str, root: str | Path) -> Rubric:
         rubric = load_rubric(direct)
         if rubric.name == name:
             return rubric
-    found = list_rubrics(root)
-    for rubric in found:
-        if rubric.name == name:
-            return rubric
-    names = [r.name for r in found]
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    found = {r.name: r for r in list_rubrics(root)}
+    if name in found:
+        return found[name]
+    hint = _did_you_mean(name, tuple(found))
     raise FileFormatError(
-        f"No rubric named '{name}' in {root}.",
-        [f"{root}: rubrics there: {', '.join(names) or 'none'}.{hint} A rubric is a .md file with a 'name:' header."],
+        f"No rubric named '{name}'{hint} in {root}.",
+        [f"{root}: rubrics there: {', '.join(found) or 'none'}. A rubric is a .md file with a 'name:' header."],
     )
 
 
 def list_rubrics(root: str | Path) -> list[Rubric]:
     """Every rubric file under ``root``, by name (a README or other Markdown without a header is skipped)."""
-    out = []
-    for path in sorted(Path(root).rglob("*.md")):
-        head = path.read_text(encoding="utf-8")[:4]
-        if head.startswith("---"):
-            out.append(load_rubric(path))
-    return sorted(out, key=lambda r: r.name)
+    paths = sorted(Path(root).rglob("*.md"))
+    found = [load_rubric(path) for path in paths if path.read_text(encoding="utf-8").startswith("---")]
+    return sorted(found, key=lambda r: r.name)

@@ -176,7 +176,7 @@ def test_find_rubric_by_path_by_header_and_with_a_suggestion(tmp_path: Path) -> 
     (tmp_path / "README.md").write_text("# not a rubric\n")
     assert find_rubric("test/quality", tmp_path).path.endswith("odd-file-name.md")
     assert find_rubric("support/tone", RUBRICS).samples == 3
-    with pytest.raises(FileFormatError, match="Did you mean 'test/quality'"):
+    with pytest.raises(FileFormatError, match="'test/qualty' \\(did you mean 'test/quality'\\?\\)"):
         find_rubric("test/qualty", tmp_path)
 
 
