@@ -8,10 +8,9 @@ there is none, the scripted model server in-process (its bundled scenarios judge
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
+from harness.api._judging import judge_mode, serving_judges
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models import Record
@@ -26,7 +25,6 @@ from harness.scorers.judges import (
     load_rubric,
     summarize_pairs,
 )
-from harness.scorers.judges._call import JudgeRecordMode
 
 
 class PairwiseReport(Record):
@@ -120,7 +118,7 @@ def judge_pairwise(
     # Without an endpoint the judge is the scripted server, local and deterministic: nothing needs recording unless
     # asked. With one, judge calls follow the project's record mode (replay by default: offline, from cassettes).
     default = "off" if settings.base_url is None else settings.record_mode
-    mode = _mode(record_mode or default)
+    mode = judge_mode(record_mode or default)
     scripted = settings.base_url is None and mode != "replay"
     endpoint = JudgeEndpoint(
         base_url=settings.base_url,
@@ -128,7 +126,7 @@ def judge_pairwise(
         record_mode=mode,
         replay_ignore=tuple(settings.replay_ignore),
     )
-    with _judge_endpoint(settings, endpoint, scripted) as where:
+    with serving_judges(settings, endpoint, scripted) as where:
         results = asyncio.run(_judge_all(PairwiseJudge(chosen, endpoint), pairs, concurrency))
     return PairwiseReport(
         eval_run_id=record.eval_run_id,
@@ -156,34 +154,6 @@ def _rubric(rubric: str | Path, settings: Settings) -> Rubric:
             "(e.g. rubrics/support/pairwise-helpfulness.md)."
         )
     return chosen
-
-
-def _mode(value: str) -> JudgeRecordMode:
-    if value not in ("off", "replay", "record", "rerecord"):
-        raise ConfigError(f"Unknown record mode '{value}'. Valid: replay, record, rerecord, off.")
-    return value  # type: ignore[return-value]
-
-
-@contextlib.contextmanager
-def _judge_endpoint(settings: Settings, endpoint: JudgeEndpoint, scripted: bool) -> Iterator[str]:
-    """Serve the scripted model in-process when there is no endpoint; block the network while replaying."""
-    if endpoint.record_mode == "replay":
-        from harness.replay._block import network_blocked
-
-        with network_blocked():
-            yield f"cassettes ({endpoint.cassette_dir})"
-        return
-    if not scripted:
-        yield endpoint.base_url or "the provider's default endpoint"
-        return
-    from harness.mockllm import MockLLMServer
-
-    scenario: str | Path = settings.scenario
-    if (settings.root / settings.scenario).exists():
-        scenario = settings.root / settings.scenario
-    with MockLLMServer(scenario) as server:
-        endpoint.base_url = server.base_url
-        yield f"scripted server in-process (scenario {settings.scenario})"
 
 
 async def _judge_all(

@@ -160,13 +160,21 @@ async def _run_then_score(
     summary = await run_eval(request, on_progress)
     if not score:
         return summary
-    from harness.api._score import score_stored
+    from harness.api._score import judges_for_cases, score_stored, with_judge_client
 
     cases = {(ref.name, case.id): case for ref, selected in request.datasets for case in selected}
-    scoring = await score_stored(
-        request.store, summary.eval_run, cases, prices=dict(settings.prices), only_unscored=True
+    # Judges of the rubrics cases name call the run's endpoint, under the run's record mode.
+    judges, endpoint = judges_for_cases(cases.values(), settings, request.base_url)
+    scoring = score_stored(
+        request.store,
+        summary.eval_run,
+        cases,
+        prices=dict(settings.prices),
+        extra_scorers=judges,
+        only_unscored=True,
     )
-    return summary.model_copy(update={"scoring": scoring})
+    result = await (with_judge_client(endpoint, scoring) if endpoint is not None else scoring)
+    return summary.model_copy(update={"scoring": result})
 
 
 def _cassette_dir(settings: Settings) -> Path:

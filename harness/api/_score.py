@@ -7,9 +7,11 @@ be re-scored with new or changed scorers without running the agent again. New sc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
+from harness.api._judging import judge_mode, serving_judges
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.cases import Case
@@ -18,7 +20,11 @@ from harness.models.scores import ScoreRecord, ScoringSummary, tally
 from harness.scorers import ScoreContext, Scorer, builtin_scorers_for, new_scoring_id, resolve_scorers, score_runs
 from harness.traces import TraceStore
 
+if TYPE_CHECKING:  # judges (jinja2 templates) load only when a rubric is used
+    from harness.scorers.judges import JudgeEndpoint, RubricJudge
+
 MAX_FAILURES_SHOWN = 200
+T = TypeVar("T")
 
 
 def cases_of(record: EvalRunRecord, root: Path) -> tuple[dict[tuple[str, str], Case], list[str]]:
@@ -124,22 +130,32 @@ def score_eval_run(
     eval_run_id: str,
     *,
     scorers: list[str] | None = None,
+    rubrics: list[str] | None = None,
     db: str | Path | None = None,
+    base_url: str | None = None,
+    record_mode: str | None = None,
     on_scored: Callable[[int], None] | None = None,
 ) -> ScoringSummary:
     """Re-score a stored eval run without running the agent: ``agenteval score EVAL_RUN_ID``.
 
     Args:
         eval_run_id: The eval run (or a unique prefix of its id).
-        scorers: Built-in scorer names or ``module:attribute``; ``None`` = every scorer each case asks for.
+        scorers: Built-in scorer names or ``module:attribute``; with ``rubrics``, only these (and the rubrics) run.
+            Neither: every scorer and rubric each case asks for.
+        rubrics: Pointwise rubric files or names (under ``rubrics/``) judged on every run.
         db: The trace store (default: the project's).
+        base_url: The judge's endpoint (default: the settings', else the scripted server in-process).
+        record_mode: Judge cassettes: replay, record, rerecord or off (default: off against the scripted server,
+            else the settings' mode).
         on_scored: Progress callback.
 
     Raises:
-        ConfigError: An unknown scorer.
+        ConfigError: An unknown scorer or rubric.
         TraceStoreError: No such eval run.
     """
-    settings = load_settings(overrides={"db": None if db is None else Path(db).expanduser().resolve()})
+    settings = load_settings(
+        overrides={"db": None if db is None else Path(db).expanduser().resolve(), "base_url": base_url}
+    )
     chosen = resolve_scorers(scorers) if scorers else None
     store = TraceStore(_db_path(settings))
     record = store.get_eval_run(eval_run_id)
@@ -149,11 +165,109 @@ def score_eval_run(
             f"None of the datasets of eval run {record.eval_run_id} can be read now "
             f"({', '.join(d.path for d in record.datasets)}); run `agenteval score` from the project it ran in."
         )
-    return asyncio.run(
-        score_stored(
-            store, record, cases, prices=dict(settings.prices), scorers=chosen, notes=notes, on_scored=on_scored
+    explicit = [rubric_judge(r, settings) for r in rubrics or []]
+    named = sorted({name for case in cases.values() for name in case.rubrics})
+    by_case = [] if (chosen is not None or explicit) else [find_judge(name, settings) for name in named]
+    judges = [*explicit, *by_case]
+    if explicit:
+        chosen = [*(chosen or []), *explicit]
+    if not judges:
+        return asyncio.run(
+            score_stored(
+                store, record, cases, prices=dict(settings.prices), scorers=chosen, notes=notes, on_scored=on_scored
+            )
         )
+    endpoint = judge_endpoint(settings, record_mode)
+    for judge in judges:
+        judge.endpoint = endpoint
+    with serving_judges(settings, endpoint):
+        return asyncio.run(
+            with_judge_client(
+                endpoint,
+                score_stored(
+                    store,
+                    record,
+                    cases,
+                    prices=dict(settings.prices),
+                    scorers=chosen,
+                    extra_scorers=by_case,
+                    notes=notes,
+                    on_scored=on_scored,
+                ),
+            )
+        )
+
+
+def rubric_judge(rubric: str, settings: Settings) -> RubricJudge:
+    """A judge for a rubric given as a file or as a name under ``rubrics/``."""
+    from harness.scorers.judges import RubricJudge, find_rubric, load_rubric
+
+    path = Path(rubric)
+    if path.suffix == ".md" or path.exists():
+        loaded = load_rubric(path if path.is_absolute() or path.exists() else settings.root / path)
+    else:
+        loaded = find_rubric(rubric, settings.root / "rubrics")
+    if loaded.kind != "pointwise":
+        raise ConfigError(
+            f"{loaded.path}: rubric {loaded.name} is pairwise; judge two variants with `agenteval judge pairwise`."
+        )
+    return RubricJudge(loaded)
+
+
+def judges_for_cases(
+    cases: Iterable[Case], settings: Settings, base_url: str | None
+) -> tuple[list[RubricJudge], JudgeEndpoint | None]:
+    """Judges of every rubric the cases name, sharing one endpoint at ``base_url`` under the settings' record mode
+    (``agenteval run`` scores with the endpoint and cassettes it ran with)."""
+    names = sorted({name for case in cases for name in case.rubrics})
+    if not names:
+        return [], None
+    from harness.scorers.judges import JudgeEndpoint
+
+    endpoint = JudgeEndpoint(
+        base_url=base_url,
+        cassette_dir=settings.root / "cassettes",
+        record_mode=judge_mode(settings.record_mode),
+        replay_ignore=tuple(settings.replay_ignore),
     )
+    judges = [find_judge(name, settings) for name in names]
+    for judge in judges:
+        judge.endpoint = endpoint
+    return judges, endpoint
+
+
+def find_judge(name: str, settings: Settings) -> RubricJudge:
+    """The judge of a rubric a case names (``rubrics: [name]``)."""
+    from harness.scorers.judges import RubricJudge, find_rubric
+
+    return RubricJudge(find_rubric(name, settings.root / "rubrics"))
+
+
+def judge_endpoint(settings: Settings, record_mode: str | None, base_url: str | None = None) -> JudgeEndpoint:
+    """Where judges call: the settings' endpoint (then the project's record mode), else the scripted server (then
+    nothing is recorded unless asked: it is local and deterministic)."""
+    from harness.scorers.judges import JudgeEndpoint
+
+    url = base_url or settings.base_url
+    default = "off" if url is None else settings.record_mode
+    return JudgeEndpoint(
+        base_url=url,
+        cassette_dir=settings.root / "cassettes",
+        record_mode=judge_mode(record_mode or default),
+        replay_ignore=tuple(settings.replay_ignore),
+    )
+
+
+async def with_judge_client(endpoint: JudgeEndpoint, work: Awaitable[T]) -> T:
+    """One openai client for every judge call of the pass, made inside the loop that uses it."""
+    from harness.agent._model import make_client
+
+    endpoint.client = make_client(endpoint.url, endpoint.api_key, endpoint.limits.model_timeout_s)
+    try:
+        return await work
+    finally:
+        await endpoint.client.close()
+        endpoint.client = None
 
 
 def _db_path(settings: Settings) -> Path:

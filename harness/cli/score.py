@@ -13,9 +13,10 @@ from harness import api
 from harness.cli._common import call, console
 
 if TYPE_CHECKING:
-    from harness.models.scores import ScoringSummary
+    from harness.models.scores import ScoreRecord, ScoringSummary
 
 MAX_FAILURES_PRINTED = 12
+FAILURES_PER_SCORER = 3
 
 
 def score(
@@ -27,7 +28,25 @@ def score(
         help="Only this scorer, on every run (repeat for several): a built-in name (see --list) or module:attribute "
         "for your own. Default: every scorer each case's `expected` block asks for.",
     ),
+    rubrics: list[str] = typer.Option(
+        None,
+        "--rubric",
+        "-r",
+        help="Judge every run with this pointwise rubric (a file, or a name under rubrics/; repeat for several).",
+    ),
     db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        envvar="AGENTEVAL_BASE_URL",
+        help="The judge's endpoint. Default: the scripted model in-process (it judges the support rubrics offline).",
+    ),
+    record_mode: str | None = typer.Option(
+        None,
+        "--record-mode",
+        help="Judge cassettes (CASE.eN.judge.RUBRIC.yaml next to the run's): replay, record, rerecord, off. Default: "
+        "off against the scripted model, else [tool.agenteval] record_mode.",
+    ),
     list_scorers: bool = typer.Option(False, "--list", help="List the built-in scorers and what they check."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -38,7 +57,7 @@ def score(
     raises becomes an error row; the run's other scores still count.
 
     Examples: `agenteval score 3f2a` | `agenteval score 3f2a --scorer trajectory` |
-    `agenteval score 3f2a --scorer mypkg.scorers:polite`
+    `agenteval score 3f2a --scorer mypkg.scorers:polite` | `agenteval score 3f2a --rubric support/helpfulness`
     """
     if list_scorers:
         from harness.scorers import BUILTIN_SCORERS
@@ -54,7 +73,16 @@ def score(
         raise typer.BadParameter(
             "give an eval run id (see `agenteval traces list`), or --list", param_hint="EVAL_RUN_ID"
         )
-    summary = call(lambda: api.score_eval_run(eval_run_id, scorers=scorers or None, db=db))
+    summary = call(
+        lambda: api.score_eval_run(
+            eval_run_id,
+            scorers=scorers or None,
+            rubrics=rubrics or None,
+            db=db,
+            base_url=base_url,
+            record_mode=record_mode,
+        )
+    )
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
         return
@@ -87,7 +115,13 @@ def print_scoring(summary: ScoringSummary) -> None:
     console.print(
         "cells: runs passed / runs scored, then the mean value (F1, share) where the scorer gives one", style="dim"
     )
-    shown = summary.failures[:MAX_FAILURES_PRINTED]
+    # A few per scorer, so that one noisy scorer does not hide the others.
+    per_scorer: dict[str, int] = {}
+    shown: list[ScoreRecord] = []
+    for row in summary.failures:
+        if per_scorer.get(row.scorer, 0) < FAILURES_PER_SCORER and len(shown) < MAX_FAILURES_PRINTED:
+            per_scorer[row.scorer] = per_scorer.get(row.scorer, 0) + 1
+            shown.append(row)
     for row in shown:
         where = f"{row.dataset}/{row.case_id} {row.variant} e{row.epoch}"
         console.print(f"  [red]✗[/] {escape(where)} [bold]{row.scorer}[/]: {escape(row.explanation)}")

@@ -125,4 +125,6 @@ def _error_row(ctx: ScoreContext, scorer: Scorer, scoring_id: str, exc: BaseExce
         error_type=type(exc).__name__,
         error_message=str(exc),
         traceback="".join(traceback.format_exception(exc)),
+        # A judge error carries what it saw (samples, tokens, spans): keep it for debugging the judge.
+        metadata=metadata if isinstance(metadata := getattr(exc, "metadata", None), dict) else {},
     )
