@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich import box
@@ -49,6 +49,20 @@ def calibrate(
             dir_okay=False,
         ),
     ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option(
+            "--rubric", help="Judge --pairs now with this pairwise rubric (a file, or a name under rubrics/)."
+        ),
+    ] = None,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            "--pairs",
+            help="With --rubric: labelled pairs, LLMBar `dataset.json` or PandaLM `testset-v1.json`.",
+            dir_okay=False,
+        ),
+    ] = None,
     format: Annotated[
         RecordedFormat | None,
         typer.Option("--format", help="The file's format. Default: detected from its fields."),
@@ -57,18 +71,50 @@ def calibrate(
         Path | None,
         typer.Option(
             "--labels",
-            help="PandaLM: the annotators' labels (`annotator1..3`). Default: `testset-v1.json` next to the verdicts.",
+            help="PandaLM: the annotators' labels (`annotator1..3`). Default: `testset-v1.json` next to the verdicts "
+            "(--recorded), the pairs file itself (--pairs).",
             dir_okay=False,
         ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="With --rubric: judge only the first N pairs.", min=1)
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="With --rubric: the judge's endpoint. Default: the scripted server, in-process.",
+            envvar="AGENTEVAL_BASE_URL",
+        ),
+    ] = None,
+    record_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--record-mode",
+            help="With --rubric: judge cassettes under cassettes/: replay, record, rerecord or off.",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="With --rubric: pairs judged at once (default 8).", min=1)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
 ) -> None:
     """Measure a pairwise judge against gold labels (LLMBar) or the majority of human annotators (PandaLM).
 
+    The verdicts come from one of two places:
+
+    - `--recorded FILE`: a judge's recorded verdicts (LLMBar `result.json`, PandaLM verdicts).
+    - `--rubric RUBRIC --pairs FILE`: judge every labelled pair now with a pairwise rubric, in both orders. Cassettes
+      land under `cassettes/calibration/<folder>/<file stem>/pairwise/`; `--record-mode record` records them and
+      `--record-mode replay` measures again offline. Without --base-url the scripted model server judges: it only
+      knows the support shop's policy breaches and answers `tie` on most general pairs (LLMBar's gold labels are
+      never `tie`, so expect an accuracy near 0): that is the honest measurement of the scripted judge.
+
     What the figures mean:
 
     - **accuracy**: share of verdicts equal to the gold label, over both orders when the judge saw both. A verdict
-      that could not be parsed is wrong; `tie` is a label like `1` and `2`.
+      that could not be parsed (or a judge failure) is wrong; `tie` is a label like `1` and `2`.
     - **kappa**: Cohen's kappa against the gold label, i.e. agreement beyond what chance would give (1 perfect, 0
       chance, below 0 worse than chance); the mean of the two orders' kappas.
     - **positional agreement**: share of pairs judged the same way when the two responses swap places (only when
@@ -77,22 +123,54 @@ def calibrate(
     - **ties**: tie labels and tie verdicts, and accuracy on the pairs whose gold label is not a tie.
     - **annotators** (PandaLM): the annotators' mean pairwise kappa, and the judge's accuracy and kappa against
       each. Pairs without a majority label are left out of accuracy and kappa, and counted.
-    - **LLMBar statistics**: the authors' `statistics.json`, recomputed exactly (their kappas carry a quirk of their
-      script that maps verdict "2" to 0; the `kappa` above does not).
+    - **LLMBar statistics** (recorded): the authors' `statistics.json`, recomputed exactly (their kappas carry a
+      quirk of their script that maps verdict "2" to 0; the `kappa` above does not).
 
     `--json` prints the report (top level: `n`, `accuracy`, `kappa`, `positional_agreement`, `parse_failures`, ...).
 
     Examples: `agenteval judge calibrate --recorded llmbar/LLMBar/Natural/evaluators/GPT-4/Vanilla/result.json`,
-    `agenteval judge calibrate --recorded pandalm/gpt-3.5-turbo-testset-v1.json --labels pandalm/testset-v1.json`.
+    `agenteval judge calibrate --recorded pandalm/gpt-3.5-turbo-testset-v1.json --labels pandalm/testset-v1.json`,
+    `agenteval judge calibrate --rubric support/pairwise-helpfulness --pairs llmbar/LLMBar/Natural/dataset.json
+    --limit 20`.
     """
-    if recorded is None:
-        err_console.print("error: give the verdicts to measure: --recorded FILE.", style="bold red", markup=False)
-        raise typer.Exit(EXIT_USAGE)
-    report = call(lambda: api.calibrate_recorded(recorded, format.value if format else None, labels))
+    live_only = {"--pairs": pairs, "--limit": limit, "--record-mode": record_mode, "--concurrency": concurrency}
+    if recorded is not None and rubric is not None:
+        _usage("--recorded and --rubric exclude each other: give recorded verdicts, or a rubric to judge --pairs with.")
+    if recorded is None and rubric is None:
+        _usage("give the verdicts to measure: --recorded FILE, or --rubric RUBRIC --pairs FILE to judge them now.")
+    if recorded is not None:
+        # --base-url is left out: it also comes from AGENTEVAL_BASE_URL, which may be set for other commands.
+        given = [name for name, value in live_only.items() if value is not None]
+        if given:
+            _usage(f"{', '.join(given)} only apply with --rubric; --recorded reads verdicts already given.")
+        report = call(lambda: api.calibrate_recorded(recorded, format.value if format else None, labels))
+    else:
+        if pairs is None or rubric is None:
+            _usage("--rubric needs the labelled pairs to judge: --pairs FILE (LLMBar dataset.json, PandaLM testset).")
+        from harness.api._judge import calibrate_live  # not in harness.api's exports yet
+
+        chosen, labelled = rubric, pairs
+        report = call(
+            lambda: calibrate_live(
+                chosen,
+                labelled,
+                format=format.value if format else None,
+                labels=labels,
+                limit=limit,
+                base_url=base_url,
+                record_mode=record_mode,
+                concurrency=concurrency or 8,
+            )
+        )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
     _render(report)
+
+
+def _usage(message: str) -> NoReturn:
+    err_console.print(f"error: {message}", style="bold red", markup=False)
+    raise typer.Exit(EXIT_USAGE)
 
 
 def _render(report: CalibrationReport) -> None:

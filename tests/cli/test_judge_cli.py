@@ -1,13 +1,16 @@
-"""`agenteval judge calibrate`, driven through the typer app on the vendored LLMBar and PandaLM samples."""
+"""`agenteval judge calibrate`, driven through the typer app on the vendored LLMBar and PandaLM samples, and live on
+labelled pairs judged by a scripted judge (recorded, then replayed offline)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
+from tests.unit.scorers.test_calibration_live import write_project
 
 runner = CliRunner()
 
@@ -80,5 +83,59 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_help_explains_the_figures() -> None:
     result = runner.invoke(app, ["judge", "calibrate", "--help"])
     assert result.exit_code == 0
-    for words in ("kappa", "positional agreement", "parse failures", "--recorded", "--labels"):
+    for words in ("kappa", "positional agreement", "parse failures", "--recorded", "--labels", "--rubric", "--pairs"):
         assert words in result.stdout, words
+    assert "scripted model server" in result.stdout
+
+
+def test_live_calibration_records_then_replays_offline_to_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    rubric, pairs = write_project(tmp_path)
+    args = ["judge", "calibrate", "--rubric", rubric.name, "--pairs", str(pairs), "--json", "--concurrency", "2"]
+    recorded = runner.invoke(app, [*args, "--record-mode", "record"])
+    assert recorded.exit_code == 0, recorded.output
+    report = json.loads(recorded.stdout)
+    # By hand (tests/unit/scorers/test_calibration_live.py PAIRS): 4 of 10 verdicts right, 4 of 5 pairs judged the
+    # same both ways, the GARBLED pair unparsed in both orders.
+    assert (report["n"], report["accuracy"], report["positional_agreement"], report["parse_failures"]) == (
+        5,
+        0.4,
+        0.8,
+        2,
+    )
+    assert report["source"] == str(pairs)
+    assert (tmp_path / "cassettes/calibration/Natural/dataset/pairwise/output_1-vs-output_2").is_dir()
+    replayed = runner.invoke(app, [*args, "--record-mode", "replay"])
+    assert replayed.exit_code == 0, replayed.output
+    again = json.loads(replayed.stdout)
+    assert {k: v for k, v in again.items() if k not in ("judge", "notes")} == {
+        k: v for k, v in report.items() if k not in ("judge", "notes")
+    }
+    text = runner.invoke(app, [*args[:-3], "--record-mode", "replay"])
+    assert text.exit_code == 0, text.output
+    for words in ("test/calibration-pairwise@1 via cassettes", "accuracy", "40.0%", "positional agreement", "80.0%"):
+        assert words in text.stdout, words
+
+
+def test_live_usage_errors_exit_2_and_say_what_to_give(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rubric, pairs = write_project(tmp_path)
+    both = runner.invoke(app, ["judge", "calibrate", "--recorded", str(LLMBAR), "--rubric", str(rubric)])
+    assert both.exit_code == 2
+    assert "--recorded and --rubric exclude each other" in both.stderr
+    no_pairs = runner.invoke(app, ["judge", "calibrate", "--rubric", str(rubric)])
+    assert no_pairs.exit_code == 2
+    assert "--pairs FILE" in no_pairs.stderr
+    live_only = runner.invoke(app, ["judge", "calibrate", "--recorded", str(LLMBAR), "--limit", "3"])
+    assert live_only.exit_code == 2
+    assert "--limit only apply with --rubric" in live_only.stderr
+    pointwise = runner.invoke(app, ["judge", "calibrate", "--rubric", "pointwise.md", "--pairs", str(pairs)])
+    assert pointwise.exit_code == 2
+    assert "pointwise.md: rubric test/pointwise is pointwise" in pointwise.stderr
+    bad_mode = runner.invoke(
+        app, ["judge", "calibrate", "--rubric", "pairwise.md", "--pairs", str(pairs), "--record-mode", "sometimes"]
+    )
+    assert bad_mode.exit_code == 2
+    assert "Unknown record mode 'sometimes'" in bad_mode.stderr
