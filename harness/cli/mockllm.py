@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from harness.cli._common import EXIT_USAGE, call, console, err_console
 from harness.errors import ConfigError
-from harness.mockllm import MockLLMServer, bundled_scenarios, load_scenario, resolve_faults
-from harness.mockllm._engine import HttpRequest, Planned
+from harness.mockllm import bundled_scenarios
+
+if TYPE_CHECKING:
+    from harness.mockllm import MockLLMServer
+    from harness.mockllm._engine import HttpRequest, Planned
 
 app = typer.Typer(
     help=(
@@ -48,6 +52,8 @@ def serve(
     Prints the base URL first, e.g. `http://127.0.0.1:8765/v1`; use it as `OPENAI_BASE_URL` with any API key.
     Serves `POST /v1/chat/completions` (plain and streaming) and `GET /v1/models`.
     """
+
+    from harness.mockllm import MockLLMServer
 
     def build() -> MockLLMServer:
         try:
@@ -88,6 +94,8 @@ def check(
 
     Prints every problem with `file:line` and exits 2 when there is one.
     """
+    from harness.mockllm import load_scenario, resolve_faults
+
     loaded = call(lambda: load_scenario(scenario))
     plan = call(lambda: resolve_faults(faults or None))
     console.print(

@@ -5,22 +5,35 @@ dropped connections, broken bodies) are injected by schedule or per request. Ide
 responses.
 """
 
-from harness.mockllm.faults import FaultPlan, FaultSpec, Schedule, load_faults, parse_faults, resolve_faults
-from harness.mockllm.scenario import (
-    Alternative,
-    ModelInfo,
-    Reply,
-    Rule,
-    Scenario,
-    TextMatch,
-    ToolCallSpec,
-    ToolResultMatch,
-    When,
-    bundled_scenarios,
-    load_scenario,
-    scenario_from_text,
-)
-from harness.mockllm.server import MockLLMServer, background_server
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names are resolved on first use: the eval runner and most commands never start a server, and the server's modules
+# (scenarios with their jinja2 templates, faults, the HTTP engine) take a tenth of a second to import.
+_WHERE: dict[str, str] = {
+    "FaultPlan": "harness.mockllm.faults",
+    "FaultSpec": "harness.mockllm.faults",
+    "Schedule": "harness.mockllm.faults",
+    "load_faults": "harness.mockllm.faults",
+    "parse_faults": "harness.mockllm.faults",
+    "resolve_faults": "harness.mockllm.faults",
+    "Alternative": "harness.mockllm.scenario",
+    "ModelInfo": "harness.mockllm.scenario",
+    "Reply": "harness.mockllm.scenario",
+    "Rule": "harness.mockllm.scenario",
+    "Scenario": "harness.mockllm.scenario",
+    "TextMatch": "harness.mockllm.scenario",
+    "ToolCallSpec": "harness.mockllm.scenario",
+    "ToolResultMatch": "harness.mockllm.scenario",
+    "When": "harness.mockllm.scenario",
+    "load_scenario": "harness.mockllm.scenario",
+    "scenario_from_text": "harness.mockllm.scenario",
+    "bundled_scenarios": "harness.mockllm._bundled",
+    "MockLLMServer": "harness.mockllm.server",
+    "background_server": "harness.mockllm.server",
+}
 
 __all__ = [
     "Alternative",
@@ -44,3 +57,30 @@ __all__ = [
     "resolve_faults",
     "scenario_from_text",
 ]
+
+if TYPE_CHECKING:
+    from harness.mockllm._bundled import bundled_scenarios
+    from harness.mockllm.faults import FaultPlan, FaultSpec, Schedule, load_faults, parse_faults, resolve_faults
+    from harness.mockllm.scenario import (
+        Alternative,
+        ModelInfo,
+        Reply,
+        Rule,
+        Scenario,
+        TextMatch,
+        ToolCallSpec,
+        ToolResultMatch,
+        When,
+        load_scenario,
+        scenario_from_text,
+    )
+    from harness.mockllm.server import MockLLMServer, background_server
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.mockllm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value

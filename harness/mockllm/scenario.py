@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +38,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from harness import _yaml
 from harness.errors import ScenarioError
+from harness.mockllm._bundled import BUNDLED, bundled_scenarios
 from harness.mockllm.faults import FaultSpec
 from harness.models import Record, check_regex
 
@@ -290,14 +290,6 @@ class Scenario(Record):
     def model_info(self, model: str) -> ModelInfo | None:
         """The listed model called ``model``, if any."""
         return next((m for m in self.models if m.id == model), None)
-
-
-BUNDLED = resources.files("harness.mockllm") / "scenarios"
-
-
-def bundled_scenarios() -> list[str]:
-    """Names of the scenarios that ship with agenteval."""
-    return sorted(p.name.removesuffix(".yaml") for p in BUNDLED.iterdir() if p.name.endswith(".yaml"))
 
 
 def load_scenario(source: str | Path | None = None) -> Scenario:

@@ -11,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.agent.under_test import AgentUnderTest
@@ -18,12 +19,14 @@ from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef, Variant
 from harness.models.evals import EvalRunRecord
 from harness.models.traces import RunTrace
-from harness.replay._router import RecordMode
 from harness.runner._writer import TraceWriter
 from harness.runner.execute import ExecutionSettings, Progress, ProgressCallback, execute
 from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs
 from harness.runner.summary import EvalSummary, SummaryRow, is_compromised, summarize, tool_calls_made
 from harness.traces import TraceStore
+
+if TYPE_CHECKING:
+    from harness.replay._router import RecordMode
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 from harness.models.traces import RunRecord, RunTrace
@@ -55,10 +56,10 @@ class TraceWriter:
                 while not stopping:
                     begins: list[RunRecord] = []
                     traces: list[RunTrace] = []
-                    try:
-                        item = self._queue.get(timeout=self.interval)
-                    except queue.Empty:
-                        continue
+                    item = self._queue.get()
+                    # Gather for one interval from the first item: a flush costs tens of milliseconds of DuckDB
+                    # work whatever its size, so flushing whatever is queued at once would flush all the time.
+                    deadline = time.monotonic() + self.interval
                     while True:
                         if item is _STOP:
                             stopping = True
@@ -69,7 +70,7 @@ class TraceWriter:
                         if stopping or len(traces) + len(begins) >= self.max_batch:
                             break
                         try:
-                            item = self._queue.get_nowait()
+                            item = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
                         except queue.Empty:
                             break
                     # Most runs start and finish within one flush: their 'started' row would be replaced at once.

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openai
 
@@ -24,10 +25,12 @@ from harness.agent.under_test import AgentUnderTest, CaseJob
 from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
-from harness.replay._router import CaseCassette, RecordMode, install_routing, using_cassette
 from harness.runner._writer import TraceWriter
 from harness.runner.limiter import AdaptiveLimiter
 from harness.runner.plan import PlannedRun
+
+if TYPE_CHECKING:
+    from harness.replay._router import RecordMode
 
 _REDACT = Redactor()
 
@@ -180,6 +183,9 @@ def cassette_path(directory: Path, planned: PlannedRun) -> Path:
 async def _run_with_cassette(
     planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, job: CaseJob, started: int
 ) -> RunTrace:
+    # Imported here: live runs (record mode off) never load the replay machinery.
+    from harness.replay._router import CaseCassette, install_routing, using_cassette
+
     mode: RecordMode = settings.record_mode or "replay"
     # Every httpx2 client of the process (the runner's, and a user agent's own) answers from the case's cassette.
     install_routing()

@@ -10,16 +10,30 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from harness.agent.adapters.callable import CallableUnderTest, CaseContext
-from harness.agent.adapters.recorded import RecordedUnderTest
-from harness.agent.adapters.support import SupportUnderTest
-from harness.agent.adapters.tool_calling import ToolCallingUnderTest
 from harness.agent.guards import Limits
 from harness.agent.under_test import AgentUnderTest
 from harness.errors import ConfigError
 from harness.models.cases import AGENT_KINDS
+
+if TYPE_CHECKING:
+    from harness.agent.adapters.callable import CallableUnderTest, CaseContext
+    from harness.agent.adapters.recorded import RecordedUnderTest
+    from harness.agent.adapters.support import SupportUnderTest
+    from harness.agent.adapters.tool_calling import ToolCallingUnderTest
+
+# Each adapter is imported when it is asked for: an eval run uses one, and the support agent alone (its shop, tools
+# and prompts) takes tens of milliseconds to import.
+_WHERE: dict[str, str] = {
+    "CallableUnderTest": "harness.agent.adapters.callable",
+    "CaseContext": "harness.agent.adapters.callable",
+    "RecordedUnderTest": "harness.agent.adapters.recorded",
+    "SupportUnderTest": "harness.agent.adapters.support",
+    "ToolCallingUnderTest": "harness.agent.adapters.tool_calling",
+}
 
 
 def make_agent_under_test(spec: str, *, limits: Limits | None = None, root: str | Path | None = None) -> AgentUnderTest:
@@ -36,12 +50,20 @@ def make_agent_under_test(spec: str, *, limits: Limits | None = None, root: str 
     """
     name = spec.strip()
     if name == "support":
+        from harness.agent.adapters.support import SupportUnderTest
+
         return SupportUnderTest(limits=limits)
     if name == "tool-calling":
+        from harness.agent.adapters.tool_calling import ToolCallingUnderTest
+
         return ToolCallingUnderTest(limits=limits)
     if name == "recorded":
+        from harness.agent.adapters.recorded import RecordedUnderTest
+
         return RecordedUnderTest()
     if ":" in name:
+        from harness.agent.adapters.callable import CallableUnderTest
+
         return CallableUnderTest(name, root=root)
     raise ConfigError(
         f"Unknown agent '{spec}'. Use one of the built-in agents ({', '.join(AGENT_KINDS)}) or your own function as "
@@ -57,3 +79,12 @@ __all__ = [
     "ToolCallingUnderTest",
     "make_agent_under_test",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.agent.adapters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
