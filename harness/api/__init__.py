@@ -21,6 +21,7 @@ _WHERE: dict[str, str] = {
     "show_dataset": "harness.api._datasets",
     "validate_datasets": "harness.api._datasets",
     "import_datasets": "harness.api._importers",
+    "calibrate_live": "harness.api._judge",
     "calibrate_recorded": "harness.api._judge",
     "PairwiseReport": "harness.api._pairwise",
     "judge_pairwise": "harness.api._pairwise",
@@ -51,6 +52,7 @@ __all__ = [
     "PairwiseReport",
     "ReplayReport",
     "SelfCheckReport",
+    "calibrate_live",
     "calibrate_recorded",
     "cassette_from_trace",
     "export_trace",
@@ -85,7 +87,7 @@ if TYPE_CHECKING:
     )
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
-    from harness.api._judge import calibrate_recorded
+    from harness.api._judge import calibrate_live, calibrate_recorded
     from harness.api._pairwise import PairwiseReport, judge_pairwise
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
     from harness.api._run import merge_shards, run_evals

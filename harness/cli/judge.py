@@ -147,11 +147,9 @@ def calibrate(
     else:
         if pairs is None or rubric is None:
             _usage("--rubric needs the labelled pairs to judge: --pairs FILE (LLMBar dataset.json, PandaLM testset).")
-        from harness.api._judge import calibrate_live  # not in harness.api's exports yet
-
         chosen, labelled = rubric, pairs
         report = call(
-            lambda: calibrate_live(
+            lambda: api.calibrate_live(
                 chosen,
                 labelled,
                 format=format.value if format else None,
