@@ -6,7 +6,6 @@ with every scorer and judge is a separate, re-runnable step over the stored trac
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections import Counter
@@ -15,6 +14,7 @@ from typing import Any
 from harness.models import Record
 from harness.models import semconv as sc
 from harness.models.cases import Case
+from harness.models.chat import as_arguments
 from harness.models.evals import EvalRunRecord
 from harness.models.scores import ScoringSummary
 from harness.models.traces import FINISHED_OK, RunTrace
@@ -77,24 +77,12 @@ def tool_calls_made(trace: RunTrace) -> list[tuple[str, dict[str, Any]]]:
             for message in span.attributes.get(sc.OUTPUT_MESSAGES) or []:
                 for part in message.get("parts", []):
                     if part.get("type") == "tool_call":
-                        calls.append((str(part.get("name")), _as_dict(part.get("arguments"))))
+                        calls.append((str(part.get("name")), as_arguments(part.get("arguments"))))
         elif span.operation == sc.OP_EXECUTE_TOOL:
             calls.append(
-                (str(span.attributes.get(sc.TOOL_NAME)), _as_dict(span.attributes.get(sc.TOOL_CALL_ARGUMENTS)))
+                (str(span.attributes.get(sc.TOOL_NAME)), as_arguments(span.attributes.get(sc.TOOL_CALL_ARGUMENTS)))
             )
     return calls
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
 
 
 def is_compromised(case: Case, trace: RunTrace) -> bool:

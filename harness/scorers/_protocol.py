@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.models import semconv as sc
 from harness.models.cases import Case
+from harness.models.chat import as_arguments
 from harness.models.scores import ScoreResult, ScoreSource
 from harness.models.traces import RunRecord, RunTrace
 
@@ -118,19 +119,6 @@ class ScoreContext:
             return None
         run = self.trace.run
         return (run.input_tokens * price[0] + run.output_tokens * price[1]) / 1e6
-
-
-def as_arguments(value: Any) -> dict[str, Any]:
-    """Tool-call arguments as a dict, whether they were stored as an object or as a JSON string."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
 
 
 @runtime_checkable

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from harness.errors import ConfigError
 from harness.models.cases import Case
 from harness.models.scores import ScoreResult, ScoreSource
-from harness.scorers._base import BuiltinScorer
+from harness.scorers._base import BuiltinScorer, import_object
 from harness.scorers._protocol import ScoreContext, Scorer
 from harness.scorers.bfcl import AcceptableAnswers
 from harness.scorers.limits import Budget, Status, ToolCallCount
@@ -89,19 +87,13 @@ def resolve_scorers(names: Sequence[str]) -> list[Scorer]:
 
 
 def _import_scorer(spec: str) -> Scorer:
-    module_name, _, attribute = spec.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"Scorer {spec!r} cannot be imported ({exc}); check the module path and name.") from None
+    target = import_object(spec, "Scorer")
     if inspect.isclass(target):
         target = target()
     if isinstance(target, Scorer):
         return target
     if callable(target):
-        return FunctionScorer(target, name=attribute)
+        return FunctionScorer(target, name=spec.partition(":")[2])
     raise ConfigError(
         f"Scorer {spec!r} is neither a function (ctx) -> ScoreResult nor an object with name, version, source, "
         "applies_to() and score()."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
 from typing import Any
 
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import ConfigError
 from harness.models.scores import ScoreResult
-from harness.scorers._base import BuiltinScorer, clip
+from harness.scorers._base import BuiltinScorer, clip, import_object
 from harness.scorers._protocol import ScoreContext
 
 
@@ -57,16 +56,7 @@ class PydanticModel(BuiltinScorer):
 @lru_cache(maxsize=64)
 def import_model(spec: str) -> type[BaseModel]:
     """The pydantic model class named ``module:Class`` (a user mistake raises :class:`ConfigError`)."""
-    module_name, _, attribute = spec.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"output_model {spec!r} cannot be imported ({exc}); name a pydantic model as module:Class, importable "
-            "from the project root"
-        ) from None
+    target = import_object(spec, "output_model")
     if not (isinstance(target, type) and issubclass(target, BaseModel)):
         raise ConfigError(f"output_model {spec!r} is not a pydantic model class (a BaseModel subclass)")
     return target
