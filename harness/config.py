@@ -32,6 +32,17 @@ from harness.models import Record
 from harness.models.cases import Variant
 
 
+class GateSettings(Record):
+    """The CI gate (``[tool.agenteval.gate]``): when ``agenteval report --fail-on regression`` exits 1."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    """Significance level of the paired tests: a drop fails the gate only when p < alpha."""
+    max_pass_rate_drop: float | None = Field(default=None, ge=0, le=1)
+    """Hard threshold: a pass-rate drop larger than this fails, significant or not (e.g. 0.1)."""
+    min_pass_rate: float | None = Field(default=None, ge=0, le=1)
+    """Hard threshold: a variant below this pass rate fails."""
+
+
 class Settings(Record):
     """Everything ``agenteval run`` needs to know that is not a command-line argument."""
 
@@ -75,6 +86,10 @@ class Settings(Record):
     """USD per million input and output tokens by model, for cost figures (``[tool.agenteval.prices]``)."""
     default_variants: list[str] = []
     """Variants run when ``--variants`` is not given (default: all of them)."""
+    gate: GateSettings = GateSettings()
+    """The CI gate's thresholds. Security cases have zero tolerance whatever these say."""
+    baseline_file: Path = Path("reports/baseline.json")
+    """Where ``agenteval baseline save`` writes and ``agenteval report`` looks for the committed baseline."""
     source: str = "defaults"
     """Where the settings came from (for messages)."""
 

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 _WHERE: dict[str, str] = {
     "run_agent": "harness.api._agent",
+    "build_report": "harness.api._report",
+    "load_baseline": "harness.api._report",
+    "save_baseline": "harness.api._report",
     "DEFAULT_CASSETTE_DIR": "harness.api._cassettes",
     "list_cassettes": "harness.api._cassettes",
     "scan_cassettes": "harness.api._cassettes",
@@ -52,6 +55,7 @@ __all__ = [
     "PairwiseReport",
     "ReplayReport",
     "SelfCheckReport",
+    "build_report",
     "calibrate_live",
     "calibrate_recorded",
     "cassette_from_trace",
@@ -62,10 +66,12 @@ __all__ = [
     "list_cassettes",
     "list_datasets",
     "list_traces",
+    "load_baseline",
     "merge_shards",
     "replay_run",
     "run_agent",
     "run_evals",
+    "save_baseline",
     "scan_cassettes",
     "score_eval_run",
     "scrub_cassettes",
@@ -90,6 +96,7 @@ if TYPE_CHECKING:
     from harness.api._judge import calibrate_live, calibrate_recorded
     from harness.api._pairwise import PairwiseReport, judge_pairwise
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
+    from harness.api._report import build_report, load_baseline, save_baseline
     from harness.api._run import merge_shards, run_evals
     from harness.api._score import score_eval_run
     from harness.api._selfcheck import selfcheck

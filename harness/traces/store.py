@@ -272,6 +272,20 @@ class TraceStore:
             return self._frame(f"SELECT * FROM {table} ORDER BY run_id, scorer", [])
         return self._frame(f"SELECT * FROM {table} WHERE eval_run_id = ? ORDER BY run_id, scorer", [eval_run_id])
 
+    def eval_run_frames(self, eval_run_id: str) -> dict[str, pd.DataFrame]:
+        """What reports need of an eval run, as DataFrames: ``runs`` (finished runs), ``scores`` (latest per run and
+        scorer) and ``tool_calls`` (run, tool, is_error)."""
+        sql = {
+            "runs": "SELECT run_id, dataset, case_id, variant, epoch, status, tags, model, start_ns, end_ns, steps, "
+            "input_tokens, output_tokens, retries FROM runs WHERE eval_run_id = ? AND status <> 'started' "
+            "ORDER BY dataset, case_id, variant, epoch",
+            "scores": "SELECT run_id, scorer, source, passed, value, label, explanation, error_type "
+            "FROM latest_scores WHERE eval_run_id = ? ORDER BY run_id, created_ns, scorer",
+            "tool_calls": "SELECT t.run_id, t.tool_name, t.is_error FROM tool_calls t JOIN runs r USING (run_id) "
+            "WHERE r.eval_run_id = ?",
+        }
+        return {name: self._frame(query, [eval_run_id]) for name, query in sql.items()}
+
     def eval_run_traces(self, eval_run_id: str) -> list[RunTrace]:
         """Every run of an eval run with its spans, in (dataset, case, variant, epoch) order."""
         with self._connection(write=False) as con:

@@ -207,3 +207,66 @@ def test_run_judges_the_rubrics_cases_name_and_replays_them_from_cassettes(
         )
     }
     assert again == verdicts
+
+
+def test_report_v1_against_v2_fails_the_gate_for_the_compromised_cases(
+    bundled: tuple[Path, dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, summary = bundled
+    eval_run = summary["eval_run"]["eval_run_id"]  # type: ignore[index]
+    monkeypatch.chdir(ROOT)
+    md = tmp_path / "summary.md"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            eval_run,
+            "--db",
+            str(db),
+            "--baseline-variant",
+            "v2",
+            "--fail-on",
+            "regression",
+            "--markdown",
+            str(md),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["gate"]["reason"].startswith("FAILED: ")
+    assert "newly compromised" in report["gate"]["reason"]
+    compromised = {c["case_id"] for c in report["cases"] if c["newly_compromised"]}
+    assert len(compromised) >= 40
+    text = md.read_text()
+    assert text.startswith("## agenteval: ❌ gate failed")
+    assert len(text) < 65_000
+
+
+def test_a_run_compared_with_itself_and_with_its_saved_baseline_passes(
+    bundled: tuple[Path, dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, summary = bundled
+    eval_run = summary["eval_run"]["eval_run_id"]  # type: ignore[index]
+    monkeypatch.chdir(ROOT)
+    itself = runner.invoke(
+        app, ["report", eval_run, "--db", str(db), "--baseline", eval_run, "--fail-on", "regression"]
+    )
+    assert itself.exit_code == 0, itself.output
+    assert "gate: passed" in itself.output
+    saved = tmp_path / "baseline.json"
+    assert runner.invoke(app, ["baseline", "save", eval_run, "--db", str(db), "--out", str(saved)]).exit_code == 0
+    baseline = json.loads(saved.read_text())
+    assert len(baseline["cases"]) == 318
+    assert all(c["run_ids"] == [] for c in baseline["cases"])
+    from_file = runner.invoke(
+        app, ["report", eval_run, "--db", str(db), "--baseline-file", str(saved), "--fail-on", "regression", "--json"]
+    )
+    assert from_file.exit_code == 0, from_file.output
+    report = json.loads(from_file.output)
+    assert {c["outcome"] for c in report["cases"]} <= {"passing", "still_failing"}
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    bad = runner.invoke(app, ["report", eval_run, "--db", str(db), "--baseline-file", str(broken)])
+    assert bad.exit_code == 2
+    assert "is not an agenteval baseline" in bad.output
