@@ -101,15 +101,35 @@ def sign_flip_p_value(deltas: Sequence[float], *, resamples: int = 4000, seed: i
 
     For cases run over several epochs, ``deltas`` are per-case differences of pass rates: the test then uses every
     epoch while keeping cases as the unit that is resampled.
+
+    With at most ``log2(resamples)`` non-zero differences every sign pattern is enumerated and the p-value is exact;
+    otherwise ``resamples`` random patterns are drawn and the p-value is ``(extreme + 1) / (resamples + 1)``, which
+    never understates it. The flips are drawn with NumPy (``default_rng(seed)``), vectorised: a report's test over
+    200 cases takes milliseconds instead of the fifth of a second a Python loop took. For a given seed the p-values
+    therefore differ from the loop's (``random.Random``) in the last digits, not in what they decide.
     """
     values = [d for d in deltas if d != 0]
     if not values:
         return 1.0
-    observed = abs(sum(values))
-    rng = random.Random(seed)
+    import numpy as np  # lazily: NumPy comes with pandas, and most commands never run a test
+
+    v = np.asarray(values, dtype=np.float64)
+    observed = abs(math.fsum(values))
+    # Permuted sums are added in another order than ``observed``: compare with a tolerance, not bit for bit.
+    slack = 1e-9 * max(1.0, math.fsum(abs(x) for x in values))
+    n = len(values)
+    if 1 << n <= resamples:
+        patterns = (np.arange(1 << n)[:, None] >> np.arange(n)) & 1
+        totals = v.sum() - 2.0 * (patterns @ v)
+        return float(np.count_nonzero(np.abs(totals) >= observed - slack)) / (1 << n)
+    rng = np.random.default_rng(seed)
     extreme = 0
-    for _ in range(resamples):
-        total = sum(v if rng.random() < 0.5 else -v for v in values)
-        if abs(total) >= observed - 1e-12:
-            extreme += 1
+    rows = max(1, min(resamples, _FLIPS_PER_BLOCK // n))  # bounds the memory of the sign matrix
+    for start in range(0, resamples, rows):
+        flips = rng.integers(0, 2, size=(min(rows, resamples - start), n), dtype=np.int8)
+        totals = v.sum() - 2.0 * (flips @ v)
+        extreme += int(np.count_nonzero(np.abs(totals) >= observed - slack))
     return (extreme + 1) / (resamples + 1)
+
+
+_FLIPS_PER_BLOCK = 2_000_000

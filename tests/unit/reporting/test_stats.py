@@ -57,3 +57,22 @@ def test_sign_flip_test_finds_a_shift_and_not_noise() -> None:
     assert sign_flip_p_value(noise) > 0.05
     assert sign_flip_p_value(shifted) < 0.01
     assert sign_flip_p_value([0.0, 0.0]) == 1.0
+    assert sign_flip_p_value(shifted, seed=5) == sign_flip_p_value(shifted, seed=5)
+
+
+def test_sign_flip_test_is_exact_for_few_differences() -> None:
+    # Eight differences: all 256 sign patterns; |sum| ≥ 6 needs at most one sign against the rest: 2 · 9 / 256.
+    assert sign_flip_p_value([1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]) == pytest.approx(18 / 256, rel=1e-12)
+    assert sign_flip_p_value([0.5, 0.0, 0.5]) == 0.5  # zeros carry no sign; 2 of 4 patterns are as extreme
+    assert sign_flip_p_value([1 / 3] * 3 + [-1 / 3]) == 10 / 16  # sums of thirds compared with a tolerance
+
+
+def test_sign_flip_test_rejects_a_shift_and_holds_its_level_on_noise() -> None:
+    rng = random.Random(7)
+    shifted = [rng.choice([-2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3]) - 0.2 for _ in range(200)]
+    assert sign_flip_p_value(shifted) < 0.01
+    rejections = 0
+    for sample in range(200):
+        noise = [rng.choice([-2 / 3, -1 / 3, 0.0, 0.0, 1 / 3, 2 / 3]) for _ in range(200)]
+        rejections += sign_flip_p_value(noise, seed=sample) < 0.05
+    assert 0.01 <= rejections / 200 <= 0.10
