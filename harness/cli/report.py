@@ -37,6 +37,12 @@ def report(
     markdown: Path | None = typer.Option(
         None, "--markdown", help="Also write the Markdown (fits a PR comment; e.g. $GITHUB_STEP_SUMMARY)."
     ),
+    junit: Path | None = typer.Option(
+        None, "--junit", help="Also write JUnit XML (one test case per case × variant) for the CI's test view."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML page (charts, a drill-down into each failing case's run)."
+    ),
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the JSON report to this file."),
     db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (schema: docs/reports.md)."),
@@ -69,6 +75,13 @@ def report(
         markdown.parent.mkdir(parents=True, exist_ok=True)
         with markdown.open("a" if markdown.exists() and markdown.stat().st_size else "w", encoding="utf-8") as f:
             f.write(to_markdown(result))
+    if junit is not None:
+        from harness.reporting.junit import to_junit
+
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(to_junit(result), encoding="utf-8")
+    if html is not None:
+        write_html(html, result, db)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -78,6 +91,21 @@ def report(
         print_report(result)
     if not result.gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def write_html(path: Path, result: Report, db: Path | None) -> None:
+    """Write the HTML report, with the traces of the first changed or failing cases for its drill-down."""
+    from harness.config import load_settings
+    from harness.reporting.html import drill_down_run_ids, to_html
+
+    if db is None:  # the store build_report read: [tool.agenteval] db, relative to the project root
+        settings = load_settings()
+        db = settings.db if settings.db.is_absolute() else settings.root / settings.db
+    store = db
+    traces = {run_id: call(lambda run_id=run_id: api.get_trace(store, run_id)) for run_id in drill_down_run_ids(result)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_html(result, traces), encoding="utf-8")
+    console.print(f"HTML report: {escape(str(path))}", highlight=False)
 
 
 def print_report(result: Report) -> None:
