@@ -24,6 +24,7 @@ _WHERE: dict[str, str] = {
     "show_dataset": "harness.api._datasets",
     "validate_datasets": "harness.api._datasets",
     "import_datasets": "harness.api._importers",
+    "compare_variants": "harness.api._compare",
     "calibrate_live": "harness.api._judge",
     "calibrate_recorded": "harness.api._judge",
     "PairwiseReport": "harness.api._pairwise",
@@ -59,6 +60,7 @@ __all__ = [
     "calibrate_live",
     "calibrate_recorded",
     "cassette_from_trace",
+    "compare_variants",
     "export_trace",
     "get_trace",
     "import_datasets",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
         scrub_cassettes,
         verify_cassettes,
     )
+    from harness.api._compare import compare_variants
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
     from harness.api._importers import import_datasets
     from harness.api._judge import calibrate_live, calibrate_recorded

@@ -5,7 +5,20 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
-from harness.cli import agent, cassettes, datasets, judge, mockllm, replay, report, run, score, selfcheck, traces
+from harness.cli import (
+    agent,
+    cassettes,
+    compare,
+    datasets,
+    judge,
+    mockllm,
+    replay,
+    report,
+    run,
+    score,
+    selfcheck,
+    traces,
+)
 
 app = typer.Typer(
     name="agenteval",
@@ -30,6 +43,7 @@ app.command("record")(run.record)
 app.command("replay")(replay.replay)
 app.command("score")(score.score)
 app.command("report")(report.report)
+app.command("compare")(compare.compare)
 app.add_typer(report.baseline_app, name="baseline")
 app.command("selfcheck")(selfcheck.selfcheck)
 
