@@ -40,9 +40,6 @@ def report(
     junit: Path | None = typer.Option(
         None, "--junit", help="Also write JUnit XML (one test case per case × variant) for the CI's test view."
     ),
-    html: Path | None = typer.Option(
-        None, "--html", help="Also write a self-contained HTML page (charts, a drill-down into each failing case's run)."
-    ),
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the JSON report to this file."),
     db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (schema: docs/reports.md)."),
@@ -80,8 +77,6 @@ def report(
 
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(to_junit(result), encoding="utf-8")
-    if html is not None:
-        write_html(html, result, db)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -91,21 +86,6 @@ def report(
         print_report(result)
     if not result.gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
-
-
-def write_html(path: Path, result: Report, db: Path | None) -> None:
-    """Write the HTML report, with the traces of the first changed or failing cases for its drill-down."""
-    from harness.config import load_settings
-    from harness.reporting.html import drill_down_run_ids, to_html
-
-    if db is None:  # the store build_report read: [tool.agenteval] db, relative to the project root
-        settings = load_settings()
-        db = settings.db if settings.db.is_absolute() else settings.root / settings.db
-    store = db
-    traces = {run_id: call(lambda run_id=run_id: api.get_trace(store, run_id)) for run_id in drill_down_run_ids(result)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_html(result, traces), encoding="utf-8")
-    console.print(f"HTML report: {escape(str(path))}", highlight=False)
 
 
 def print_report(result: Report) -> None:
