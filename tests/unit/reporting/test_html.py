@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from html.parser import HTMLParser
+from typing import Any
 
 from harness.models.reports import CaseResult, Operations, Report
 from harness.models.traces import RunRecord, RunTrace, Span, SpanEvent
@@ -51,7 +52,7 @@ def hostile_report() -> Report:
     return compare(EVAL, now, before, ops=[ops("v1", 40)], baseline_ops=[ops("v1", 30)], baseline_label="eval run b")
 
 
-def span(seq: int, operation: str, attributes: dict[str, object], **kw: object) -> Span:
+def span(seq: int, operation: str, attributes: dict[str, Any], **kw: Any) -> Span:
     return Span(
         trace_id=TRACE_ID,
         span_id=f"{seq + 1:016x}",
@@ -63,7 +64,7 @@ def span(seq: int, operation: str, attributes: dict[str, object], **kw: object) 
         start_ns=0,
         end_ns=2_000_000,
         attributes=attributes,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
