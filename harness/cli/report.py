@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import api
-from harness.cli._common import EXIT_GATE_FAILED, call, console
+from harness.cli._common import EXIT_GATE_FAILED, call, console, err_console
 
 if TYPE_CHECKING:
     from harness.models.reports import Report
@@ -39,6 +39,9 @@ def report(
     ),
     junit: Path | None = typer.Option(
         None, "--junit", help="Also write JUnit XML (one test case per case × variant) for the CI's test view."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML page: charts, and each failing case's run step by step."
     ),
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the JSON report to this file."),
     db: Path | None = typer.Option(None, "--db", envvar="AGENTEVAL_DB", help="Trace store (DuckDB file)."),
@@ -77,6 +80,8 @@ def report(
 
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(to_junit(result), encoding="utf-8")
+    if html is not None:
+        write_html(html, result, db)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -86,6 +91,23 @@ def report(
         print_report(result)
     if not result.gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def write_html(path: Path, result: Report, db: Path | None) -> None:
+    """Write the HTML report, with the traces of the first changed or failing cases for its drill-down, and say
+    where (on stderr, so that `--json` output stays clean)."""
+    from functools import partial
+
+    from harness.config import load_settings
+    from harness.reporting.html import drill_down_run_ids, to_html
+
+    if db is None:  # the store build_report read: [tool.agenteval] db, relative to the project root
+        settings = load_settings()
+        db = settings.db if settings.db.is_absolute() else settings.root / settings.db
+    traces = {run_id: call(partial(api.get_trace, db, run_id)) for run_id in drill_down_run_ids(result)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_html(result, traces), encoding="utf-8")
+    err_console.print(f"HTML report: {escape(str(path))}")
 
 
 def print_report(result: Report) -> None:
