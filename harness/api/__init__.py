@@ -14,6 +14,7 @@ _WHERE: dict[str, str] = {
     "run_agent": "harness.api._agent",
     "build_report": "harness.api._report",
     "load_baseline": "harness.api._report",
+    "report_traces": "harness.api._report",
     "save_baseline": "harness.api._report",
     "DEFAULT_CASSETTE_DIR": "harness.api._cassettes",
     "list_cassettes": "harness.api._cassettes",
@@ -71,6 +72,7 @@ __all__ = [
     "load_baseline",
     "merge_shards",
     "replay_run",
+    "report_traces",
     "run_agent",
     "run_evals",
     "save_baseline",
@@ -99,7 +101,7 @@ if TYPE_CHECKING:
     from harness.api._judge import calibrate_live, calibrate_recorded
     from harness.api._pairwise import PairwiseReport, judge_pairwise
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
-    from harness.api._report import build_report, load_baseline, save_baseline
+    from harness.api._report import build_report, load_baseline, report_traces, save_baseline
     from harness.api._run import merge_shards, run_evals
     from harness.api._score import score_eval_run
     from harness.api._selfcheck import selfcheck

@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.reports import Baseline, CaseResult, Operations, Report
+from harness.models.traces import RunTrace
 from harness.traces import TraceStore
 
 
@@ -96,6 +97,12 @@ def build_report(
         max_drop=gate.max_pass_rate_drop,
         min_pass_rate=gate.min_pass_rate,
     )
+
+
+def report_traces(run_ids: list[str], *, db: str | Path | None = None) -> dict[str, RunTrace]:
+    """The stored traces of these runs (for a report's drill-down), read in one pass."""
+    settings = _settings(db)
+    return TraceStore(_db_path(settings)).get_traces(run_ids)
 
 
 def save_baseline(eval_run_id: str, *, out: str | Path | None = None, db: str | Path | None = None) -> Path:

@@ -96,15 +96,9 @@ def report(
 def write_html(path: Path, result: Report, db: Path | None) -> None:
     """Write the HTML report, with the traces of the first changed or failing cases for its drill-down, and say
     where (on stderr, so that `--json` output stays clean)."""
-    from functools import partial
-
-    from harness.config import load_settings
     from harness.reporting.html import drill_down_run_ids, to_html
 
-    if db is None:  # the store build_report read: [tool.agenteval] db, relative to the project root
-        settings = load_settings()
-        db = settings.db if settings.db.is_absolute() else settings.root / settings.db
-    traces = {run_id: call(partial(api.get_trace, db, run_id)) for run_id in drill_down_run_ids(result)}
+    traces = call(lambda: api.report_traces(drill_down_run_ids(result), db=db))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_html(result, traces), encoding="utf-8")
     err_console.print(f"HTML report: {escape(str(path))}")
