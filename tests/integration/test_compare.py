@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.models.comparisons import Comparison
+from harness.models.reports import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED = "http://127.0.0.1:9/v1"
@@ -148,3 +149,21 @@ def test_without_eval_run_compare_runs_the_variants_first(tmp_path: Path) -> Non
     (pair,) = comparison.pairs
     assert pair.judge is not None
     assert pair.judge.pairs == 3
+
+
+# The CI workflow's gate, here because it needs the same replayed eval run as the comparison (a second replay of the
+# bundled suites would double this file's time).
+def test_committed_baseline_is_what_the_committed_cassettes_produce(bundled: tuple[Path, str]) -> None:
+    db, eval_run = bundled
+    baseline = ROOT / "reports" / "baseline.json"
+    args = ["report", eval_run, "--db", str(db), "--baseline-file", str(baseline), "--fail-on", "regression"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    report = Report.model_validate_json(result.output)
+    assert report.gate.passed
+    outcomes = {c.outcome for c in report.cases}
+    assert outcomes <= {"passing", "still_failing"}, (
+        "reports/baseline.json no longer matches what the cassettes produce: refresh it with "
+        "`agenteval run` then `agenteval baseline save EVAL_RUN_ID` (README, CI on every PR)"
+    )
+    assert len(report.cases) == 318
