@@ -100,7 +100,9 @@ def compare_variants(
     notes: list[str] = []
     chosen = _default_rubric(rubric, record.agent, settings) if judge else None
     judges: dict[tuple[str, str], JudgeSummary] = {}
-    if chosen is None:
+    if not judge:
+        notes.append("Judging off (--no-judge): no win rates.")
+    elif chosen is None:
         notes.append("No pairwise rubric: no judge win rates (give one with --rubric).")
     else:
         for i, a in enumerate(variants):

@@ -115,7 +115,7 @@ def test_terminal_view_lists_the_pair_and_the_differing_cases(bundled: tuple[Pat
     assert result.exit_code == 0, result.output
     assert "v1 vs v2" in result.output
     assert "★" in result.output
-    assert "No pairwise rubric" in result.output
+    assert "Judging off" in result.output
     assert "cases differ" in result.output
     assert "156 more cases" in result.output
 
