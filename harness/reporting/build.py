@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.models.evals import EvalRunRecord
@@ -40,10 +40,10 @@ _ORDER = {"regressed": 0, "fixed": 2, "still_failing": 3, "new": 4, "removed": 5
 def case_results(frames: dict[str, pd.DataFrame]) -> list[CaseResult]:
     """Per case × variant results from the ``runs`` and ``scores`` frames of one eval run."""
     scores: dict[str, list[Any]] = defaultdict(list)
-    for row in frames["scores"].itertuples(index=False):
+    for row in _rows(frames["scores"]):
         scores[row.run_id].append(row)
     groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for run in frames["runs"].itertuples(index=False):
+    for run in _rows(frames["runs"]):
         groups[(run.dataset or "", run.case_id or "", run.variant or "")].append(run)
     results = []
     for (dataset, case_id, variant), runs in groups.items():
@@ -89,6 +89,18 @@ def case_results(frames: dict[str, pd.DataFrame]) -> list[CaseResult]:
     return results
 
 
+def _rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``frame`` as named tuples, with the values ``itertuples(index=False)`` gives.
+
+    ``itertuples`` reads string columns (pandas' ``str`` dtype) one element at a time through the extension array,
+    which took seconds for a 10,000-case report (benchmarks/report_build.py); converting each column to a list of
+    objects at once is vectorised and yields the same Python values (str or NaN, int, float, bool, None, arrays).
+    """
+    row = namedtuple("row", list(frame.columns), rename=True)  # type: ignore[misc]
+    columns = [frame.iloc[:, k].to_numpy(dtype=object).tolist() for k in range(frame.shape[1])]
+    return map(row._make, zip(*columns, strict=True))
+
+
 def _truth(value: Any) -> bool | None:
     """A BOOLEAN cell as Python: a column with NULLs arrives as objects (numpy bools, None, NaN or pd.NA)."""
     if value is None or _missing(value) or type(value).__name__ == "NAType":
@@ -103,10 +115,10 @@ def _missing(value: Any) -> bool:
 def operations(frames: dict[str, pd.DataFrame], prices: dict[str, tuple[float, float]]) -> list[Operations]:
     """Operational metrics per variant."""
     tool_rows: dict[str, list[tuple[str, bool]]] = defaultdict(list)
-    for row in frames["tool_calls"].itertuples(index=False):
+    for row in _rows(frames["tool_calls"]):
         tool_rows[row.run_id].append((str(row.tool_name), bool(row.is_error)))
     by_variant: dict[str, list[Any]] = defaultdict(list)
-    for run in frames["runs"].itertuples(index=False):
+    for run in _rows(frames["runs"]):
         by_variant[run.variant or ""].append(run)
     found = []
     for variant, runs in sorted(by_variant.items()):
@@ -340,48 +352,46 @@ def _gate(
 
 
 def _scorer_stats(changes: list[CaseChange]) -> list[ScorerStat]:
-    groups: dict[tuple[str, str], list[CaseChange]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple[CaseResult, CaseResult | None]]] = defaultdict(list)
     for c in changes:
         if c.current is None:
             continue
         for scorer in c.current.scorer_pass_rates:
-            groups[(scorer, c.variant)].append(c)
+            groups[(scorer, c.variant)].append((c.current, c.baseline))
     stats = []
     for (scorer, variant), cases in sorted(groups.items()):
-        now = [c.current.scorer_pass_rates[scorer] for c in cases if c.current]
-        paired = [c for c in cases if c.baseline is not None and scorer in c.baseline.scorer_pass_rates]
-        before = [c.baseline.scorer_pass_rates[scorer] for c in paired if c.baseline]
-        values_now = [c.current.values[scorer] for c in cases if c.current and scorer in c.current.values]
-        value_pairs = [
-            (c.current.values[scorer], c.baseline.values[scorer])
-            for c in paired
-            if c.current and c.baseline and scorer in c.current.values and scorer in c.baseline.values
-        ]
-        fixed = sum(
-            1
-            for c in paired
-            if c.current
-            and c.baseline
-            and c.current.scorer_pass_rates[scorer] > 0.5 >= c.baseline.scorer_pass_rates[scorer]
-        )
-        broke = sum(
-            1
-            for c in paired
-            if c.current
-            and c.baseline
-            and c.baseline.scorer_pass_rates[scorer] > 0.5 >= c.current.scorer_pass_rates[scorer]
-        )
+        # One pass per scorer, collecting every list in case order (sums of floats depend on the order).
+        now: list[float] = []
+        before: list[float] = []
+        now_paired: list[float] = []
+        values_now: list[float] = []
+        value_pairs: list[tuple[float, float]] = []
+        runs = fixed = broke = 0
+        for current, baseline in cases:
+            rate = current.scorer_pass_rates[scorer]
+            now.append(rate)
+            runs += current.runs
+            if scorer in current.values:
+                values_now.append(current.values[scorer])
+            if baseline is None or scorer not in baseline.scorer_pass_rates:
+                continue
+            before_rate = baseline.scorer_pass_rates[scorer]
+            before.append(before_rate)
+            now_paired.append(rate)
+            if scorer in current.values and scorer in baseline.values:
+                value_pairs.append((current.values[scorer], baseline.values[scorer]))
+            fixed += rate > 0.5 >= before_rate
+            broke += before_rate > 0.5 >= rate
         interval = paired_bootstrap([a - b for a, b in value_pairs]) if value_pairs else None
-        now_paired = [c.current.scorer_pass_rates[scorer] for c in paired if c.current]
         stats.append(
             ScorerStat(
                 scorer=scorer,
                 variant=variant,
-                runs=sum(c.current.runs for c in cases if c.current),
+                runs=runs,
                 pass_rate=round(sum(now) / len(now), 6),
                 baseline_pass_rate=round(sum(before) / len(before), 6) if before else None,
                 delta=round((sum(now_paired) - sum(before)) / len(before), 6) if before else None,
-                p_value=mcnemar_exact(fixed, broke).p_value if paired else None,
+                p_value=mcnemar_exact(fixed, broke).p_value if before else None,
                 mean_value=round(sum(values_now) / len(values_now), 6) if values_now else None,
                 baseline_mean_value=round(sum(b for _, b in value_pairs) / len(value_pairs), 6)
                 if value_pairs
@@ -394,17 +404,16 @@ def _scorer_stats(changes: list[CaseChange]) -> list[ScorerStat]:
 
 
 def _tag_stats(changes: list[CaseChange]) -> list[TagStat]:
-    groups: dict[tuple[str, str], list[CaseChange]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple[CaseResult, CaseResult | None]]] = defaultdict(list)
     for c in changes:
         if c.current is not None:
             for tag in c.current.tags:
-                groups[(tag, c.variant)].append(c)
+                groups[(tag, c.variant)].append((c.current, c.baseline))
     stats = []
     for (tag, variant), cases in sorted(groups.items()):
-        now = [c.current.pass_rate for c in cases if c.current]
-        paired = [c for c in cases if c.baseline is not None]
-        before = [c.baseline.pass_rate for c in paired if c.baseline]
-        now_paired = [c.current.pass_rate for c in paired if c.current]
+        now = [current.pass_rate for current, _ in cases]
+        before = [baseline.pass_rate for _, baseline in cases if baseline is not None]
+        now_paired = [current.pass_rate for current, baseline in cases if baseline is not None]
         stats.append(
             TagStat(
                 tag=tag,
