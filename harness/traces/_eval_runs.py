@@ -125,14 +125,18 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
                     f"{SCHEMA_VERSION}: open the shard once with this agenteval (e.g. `agenteval traces list --db "
                     f"{shard}`) to migrate it, then merge again."
                 )
-            new_runs = f"(SELECT run_id FROM {alias}.runs WHERE run_id NOT IN (SELECT run_id FROM main.runs))"
             con.execute("BEGIN TRANSACTION")
+            # The new run ids are fixed before copying: once `runs` is copied, a "not in main.runs" test made per
+            # table would find no new run for the spans and projections (the merged store had runs without spans).
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE merge_new_runs AS SELECT run_id FROM {alias}.runs "
+                "WHERE run_id NOT IN (SELECT run_id FROM main.runs)"
+            )
             for table in _TABLES:
                 before = _count(con, table)
                 con.execute(
-                    f"INSERT INTO main.{table} SELECT * FROM {alias}.{table} WHERE run_id IN {new_runs}"
-                    if table != "runs"
-                    else f"INSERT INTO main.runs SELECT * FROM {alias}.runs WHERE run_id IN {new_runs}"
+                    f"INSERT INTO main.{table} SELECT * FROM {alias}.{table} "
+                    "WHERE run_id IN (SELECT run_id FROM merge_new_runs)"
                 )
                 copied[table] += _count(con, table) - before
             before = _count(con, "scores")

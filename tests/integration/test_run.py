@@ -128,6 +128,18 @@ def test_shards_cover_the_run_and_merge_into_one_store(tmp_path: Path, monkeypat
     runs = _runs(tmp_path / "all.duckdb")
     assert len(runs) == 24
     assert len({(c, v) for c, v, *_ in runs}) == 24
+    # Every run arrives with all its spans and projections, exactly as each shard stored them.
+    counts = {}
+    for name in ["shard1.duckdb", "shard2.duckdb", "shard3.duckdb", "all.duckdb"]:
+        con = duckdb.connect(str(tmp_path / name), read_only=True)
+        counts[name] = [
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            for table in ("spans", "llm_calls", "messages")
+        ]
+        con.close()
+    shards = [sum(counts[f"shard{i}.duckdb"][k] for i in (1, 2, 3)) for k in range(3)]
+    assert counts["all.duckdb"] == shards
+    assert shards[0] >= 2 * 24  # a root and a chat span per run
     again = runner.invoke(app, ["merge", "shard1.duckdb", "--into", "all.duckdb"])
     assert again.exit_code == 0
     assert len(_runs(tmp_path / "all.duckdb")) == 24  # merging twice duplicates nothing
