@@ -43,9 +43,9 @@ from typing import Any
 
 import pandas as pd
 
+import harness.reporting.build as reporting
 from harness.models.evals import EvalRunRecord
 from harness.models.reports import Report
-from harness.reporting.build import case_results, compare, operations
 from harness.reporting.junit import to_junit
 from harness.reporting.markdown import to_markdown
 
@@ -347,6 +347,29 @@ def run_phases(steps: list[tuple[str, Callable[[dict[str, Any]], Any]]]) -> tupl
     return times, state
 
 
+class Stopwatch:
+    """Time spent in a function of harness.reporting.build, by wrapping it (same arguments, same result)."""
+
+    def __init__(self, name: str) -> None:
+        import harness.reporting.build as build
+
+        self.seconds = 0.0
+        self._module, self._name, self._original = build, name, getattr(build, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return self._original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - began
+
+        setattr(build, name, timed)
+
+    def restore(self) -> float:
+        setattr(self._module, self._name, self._original)
+        return self.seconds
+
+
 def rss_mb() -> float:
     """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -390,13 +413,14 @@ def main() -> None:
         record = _record("ev-now")
 
         def build() -> Report:
-            ops = operations(current, {})
-            return compare(
+            # Through the module's attributes, so that the stopwatches see these calls.
+            ops = reporting.operations(current, {})
+            return reporting.compare(
                 record,
-                case_results(current),
-                case_results(baseline),
+                reporting.case_results(current),
+                reporting.case_results(baseline),
                 ops=ops,
-                baseline_ops=operations(baseline, {}),
+                baseline_ops=reporting.operations(baseline, {}),
                 baseline_label="eval run ev-base",
                 fail_on="never",
             )
@@ -405,9 +429,11 @@ def main() -> None:
     gc.collect()
     rss_before = rss_mb()
     steps = phases(build)
+    watches = {name: Stopwatch(name) for name in ("case_results", "operations", "paired_bootstrap")}
     times, state = run_phases(steps)
     total = sum(times.values())
     rss_peak = rss_mb()
+    inside = {name: watch.restore() for name, watch in watches.items()}
     sizes = {name: len(state[name]) for name in ("markdown", "junit", "json", "html") if name in state}
     report: Report = state["report"]
     del state
@@ -423,6 +449,9 @@ def main() -> None:
     for name, seconds in times.items():
         size = next((f"{sizes[k] / 1e6:6.1f} MB out" for k in sizes if name.startswith(k)), "")
         print(f"  {name:<44}{seconds:>7.2f} s   {size}")
+        if name.startswith("build"):
+            for part, spent in inside.items():
+                print(f"    of which {part:<34}{spent:>7.2f} s")
     if "html" not in sizes:
         print("  html: harness.reporting.html not present, not measured")
     print(f"  {'total':<44}{total:>7.2f} s")
@@ -444,6 +473,7 @@ def main() -> None:
             "rows": rows,
             "seconds": {name: round(s, 4) for name, s in times.items()},
             "total_s": round(total, 4),
+            "build_parts_s": {name: round(spent, 4) for name, spent in inside.items()},
             "output_bytes": sizes,
             "peak_rss_mb": round(rss_peak, 1),
             "rss_before_build_mb": round(rss_before, 1),
