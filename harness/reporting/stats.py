@@ -7,7 +7,6 @@ pairs (cases that passed in one run and failed in the other) with p = 1/2; with 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,16 +54,24 @@ class Interval:
 
 
 def paired_bootstrap(deltas: Sequence[float], *, resamples: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
-    """Percentile bootstrap interval of the mean of paired differences (resampling cases, seeded)."""
+    """Percentile bootstrap interval of the mean of paired differences (resampling cases, seeded with numpy's
+    default generator: the same seed gives the same interval)."""
     n = len(deltas)
     if n == 0:
         return Interval(0.0, 0.0, 0.0, level)
     mean = sum(deltas) / n
     if n == 1 or all(d == deltas[0] for d in deltas):
         return Interval(mean, mean, mean, level)
-    rng = random.Random(seed)
-    values = list(deltas)
-    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
+    import numpy as np  # vectorised: 2,000 resamples of 10,000 cases in pure Python took ~1 s per scorer
+
+    rng = np.random.default_rng(seed)
+    values = np.asarray(deltas, dtype=float)
+    chunk = max(1, min(resamples, 2_000_000 // n))  # bound the index matrix to ~16 MB
+    parts = []
+    for start in range(0, resamples, chunk):
+        size = min(chunk, resamples - start)
+        parts.append(values[rng.integers(0, n, size=(size, n))].mean(axis=1))
+    means = np.sort(np.concatenate(parts)).tolist()
     alpha = (1 - level) / 2
     low = means[max(0, math.floor(alpha * resamples))]
     high = means[min(resamples - 1, math.ceil((1 - alpha) * resamples) - 1)]
