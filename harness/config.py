@@ -93,6 +93,11 @@ class Settings(Record):
     source: str = "defaults"
     """Where the settings came from (for messages)."""
 
+    @property
+    def store_path(self) -> Path:
+        """The trace store file: ``db``, relative to the project root unless absolute."""
+        return self.db if self.db.is_absolute() else self.root / self.db
+
     def pick_variants(self, names: list[str] | None) -> list[Variant]:
         """The variants named (all, or ``default_variants``, when none are); unknown names are a ConfigError."""
         wanted = names or self.default_variants or list(self.variants)

@@ -54,7 +54,7 @@ def compare_variants(
         TraceStoreError: No such eval run.
     """
     from harness.api._pairwise import judge_pairwise
-    from harness.api._report import _db_path, _settings
+    from harness.api._report import _settings
     from harness.api._run import run_evals
     from harness.reporting.build import case_results, operations
     from harness.reporting.compare import build_comparison
@@ -86,7 +86,7 @@ def compare_variants(
         )
         eval_run_id = summary.eval_run.eval_run_id
     settings = _settings(db)
-    store = TraceStore(_db_path(settings))
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     ran = [v.name for v in record.variants]
     unknown = [v for v in variants if v not in ran]

@@ -83,7 +83,7 @@ def judge_pairwise(
         TraceStoreError: no such eval run.
     """
     from harness.api._run import _cassette_dir
-    from harness.api._score import _db_path, cases_of
+    from harness.api._score import cases_of
     from harness.traces import TraceStore
 
     settings = load_settings(
@@ -96,7 +96,7 @@ def judge_pairwise(
     chosen = _rubric(rubric, settings)
     if len(variants) != 2 or variants[0] == variants[1]:
         raise ConfigError(f"Give two different variants to compare, e.g. --variants v1,v2 (got {','.join(variants)}).")
-    store = TraceStore(_db_path(settings))
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     ran = [v.name for v in record.variants]
     unknown = [v for v in variants if v not in ran]

@@ -16,10 +16,6 @@ def _settings(db: str | Path | None) -> Settings:
     return load_settings(overrides={"db": None if db is None else Path(db).expanduser().resolve()})
 
 
-def _db_path(settings: Settings) -> Path:
-    return settings.db if settings.db.is_absolute() else settings.root / settings.db
-
-
 def _results(store: TraceStore, eval_run_id: str, settings: Settings) -> tuple[list[CaseResult], list[Operations]]:
     from harness.reporting.build import case_results, operations
 
@@ -51,7 +47,7 @@ def build_report(
     if fail_on not in ("regression", "never"):
         raise ConfigError(f"--fail-on {fail_on!r}: valid values are regression and never.")
     settings = _settings(db)
-    store = TraceStore(_db_path(settings))
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     current, ops = _results(store, record.eval_run_id, settings)
     ran = sorted({c.variant for c in current})
@@ -102,7 +98,7 @@ def build_report(
 def report_traces(run_ids: list[str], *, db: str | Path | None = None) -> dict[str, RunTrace]:
     """The stored traces of these runs (for a report's drill-down), read in one pass."""
     settings = _settings(db)
-    return TraceStore(_db_path(settings)).get_traces(run_ids)
+    return TraceStore(settings.store_path).get_traces(run_ids)
 
 
 def save_baseline(eval_run_id: str, *, out: str | Path | None = None, db: str | Path | None = None) -> Path:
@@ -110,7 +106,7 @@ def save_baseline(eval_run_id: str, *, out: str | Path | None = None, db: str | 
     from harness.reporting.build import baseline_of
 
     settings = _settings(db)
-    store = TraceStore(_db_path(settings))
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     cases, ops = _results(store, record.eval_run_id, settings)
     path = Path(out) if out is not None else settings.root / settings.baseline_file

@@ -64,8 +64,7 @@ def run_evals(
             "db": _absolute(db),
         }
     )
-    db_path = settings.db if settings.db.is_absolute() else settings.root / settings.db
-    store = TraceStore(db_path)
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(resume) if resume else None
     if record is not None:
         names: list[str] = [d.path for d in record.datasets]

@@ -157,7 +157,7 @@ def score_eval_run(
         overrides={"db": None if db is None else Path(db).expanduser().resolve(), "base_url": base_url}
     )
     chosen = resolve_scorers(scorers) if scorers else None
-    store = TraceStore(_db_path(settings))
+    store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     cases, notes = cases_of(record, settings.root)
     if not cases:
@@ -268,7 +268,3 @@ async def with_judge_client(endpoint: JudgeEndpoint, work: Awaitable[T]) -> T:
     finally:
         await endpoint.client.close()
         endpoint.client = None
-
-
-def _db_path(settings: Settings) -> Path:
-    return settings.db if settings.db.is_absolute() else settings.root / settings.db
