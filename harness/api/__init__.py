@@ -16,6 +16,13 @@ _WHERE: dict[str, str] = {
     "load_baseline": "harness.api._report",
     "report_traces": "harness.api._report",
     "save_baseline": "harness.api._report",
+    "write_reports": "harness.api._report",
+    "EvalItem": "harness.api._session",
+    "EvalResult": "harness.api._session",
+    "EvalSession": "harness.api._session",
+    "SessionOutcome": "harness.api._session",
+    "finish_eval_session": "harness.api._session",
+    "shard_path": "harness.api._session",
     "DEFAULT_CASSETTE_DIR": "harness.api._cassettes",
     "list_cassettes": "harness.api._cassettes",
     "scan_cassettes": "harness.api._cassettes",
@@ -43,6 +50,7 @@ _WHERE: dict[str, str] = {
     "get_trace": "harness.api._traces",
     "list_traces": "harness.api._traces",
     "trace_stats": "harness.api._traces",
+    "AgentUnderTest": "harness.agent.under_test",
     "DatasetSummary": "harness.datasets",
     "LoadedDataset": "harness.datasets",
     "SelfCheckReport": "harness.mockllm.selfcheck",
@@ -52,17 +60,23 @@ __all__ = [
     "DEFAULT_CASSETTE_DIR",
     "DEFAULT_TRACE_DB",
     "EXPORT_FORMATS",
+    "AgentUnderTest",
     "DatasetSummary",
+    "EvalItem",
+    "EvalResult",
+    "EvalSession",
     "LoadedDataset",
     "PairwiseReport",
     "ReplayReport",
     "SelfCheckReport",
+    "SessionOutcome",
     "build_report",
     "calibrate_live",
     "calibrate_recorded",
     "cassette_from_trace",
     "compare_variants",
     "export_trace",
+    "finish_eval_session",
     "get_trace",
     "import_datasets",
     "judge_pairwise",
@@ -80,13 +94,16 @@ __all__ = [
     "score_eval_run",
     "scrub_cassettes",
     "selfcheck",
+    "shard_path",
     "show_dataset",
     "trace_stats",
     "validate_datasets",
     "verify_cassettes",
+    "write_reports",
 ]
 
 if TYPE_CHECKING:
+    from harness.agent.under_test import AgentUnderTest
     from harness.api._agent import run_agent
     from harness.api._cassettes import (
         DEFAULT_CASSETTE_DIR,
@@ -101,10 +118,18 @@ if TYPE_CHECKING:
     from harness.api._judge import calibrate_live, calibrate_recorded
     from harness.api._pairwise import PairwiseReport, judge_pairwise
     from harness.api._replay import ReplayReport, cassette_from_trace, replay_run
-    from harness.api._report import build_report, load_baseline, report_traces, save_baseline
+    from harness.api._report import build_report, load_baseline, report_traces, save_baseline, write_reports
     from harness.api._run import merge_shards, run_evals
     from harness.api._score import score_eval_run
     from harness.api._selfcheck import selfcheck
+    from harness.api._session import (
+        EvalItem,
+        EvalResult,
+        EvalSession,
+        SessionOutcome,
+        finish_eval_session,
+        shard_path,
+    )
     from harness.api._traces import (
         DEFAULT_TRACE_DB,
         EXPORT_FORMATS,

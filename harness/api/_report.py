@@ -138,3 +138,26 @@ def load_baseline(path: str | Path) -> Baseline:
             f"{where} is not an agenteval baseline ({'.'.join(str(p) for p in first['loc'])}: {first['msg']}); "
             "save a new one with `agenteval baseline save EVAL_RUN_ID`."
         ) from None
+
+
+def write_reports(report: Report, directory: str | Path, *, db: str | Path | None = None) -> list[Path]:
+    """Write every report format into ``directory``: ``report.md``, ``junit.xml``, ``report.html`` (with the drill-down
+    traces) and ``report.json``; return the paths (what the pytest plugin's ``--agenteval-report DIR`` writes)."""
+    from harness.reporting.html import drill_down_run_ids, to_html
+    from harness.reporting.junit import to_junit
+    from harness.reporting.markdown import to_markdown
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {
+        "report.md": to_markdown(report),
+        "junit.xml": to_junit(report),
+        "report.html": to_html(report, report_traces(drill_down_run_ids(report), db=db)),
+        "report.json": report.model_dump_json(indent=2),
+    }
+    paths = []
+    for name, text in written.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -18,10 +18,10 @@ from harness.agent.under_test import AgentUnderTest
 from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef, Variant
 from harness.models.evals import EvalRunRecord
-from harness.models.traces import RunTrace
+from harness.models.traces import RunRecord, RunTrace
 from harness.runner._writer import TraceWriter
-from harness.runner.execute import ExecutionSettings, Progress, ProgressCallback, execute
-from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs
+from harness.runner.execute import ClientPool, ExecutionSettings, Progress, ProgressCallback, execute
+from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs, run_id_for, seed_for
 from harness.runner.summary import EvalSummary, SummaryRow, is_compromised, summarize, tool_calls_made
 from harness.traces import TraceStore
 
@@ -113,17 +113,7 @@ async def run_eval(request: EvalRequest, on_progress: ProgressCallback | None = 
     done = request.store.finished_keys(eval_run_id) if request.resume is not None else set()
     todo = [p for p in planned if p.key not in done]
     writer = TraceWriter(request.store).start()
-    settings = ExecutionSettings(
-        eval_run_id=eval_run_id,
-        agent_name=request.agent.name,
-        concurrency=request.concurrency,
-        timeout_s=request.timeout_s,
-        base_url=request.base_url,
-        prices=request.prices,
-        record_mode=request.record_mode,
-        cassette_dir=request.cassette_dir,
-        replay_ignore=request.replay_ignore,
-    )
+    settings = _execution_settings(request, eval_run_id)
     try:
         traces, lowest = await execute(todo, request.agent, writer, settings, on_progress)
     finally:
@@ -141,6 +131,62 @@ async def run_eval(request: EvalRequest, on_progress: ProgressCallback | None = 
         skipped=len(done),
         elapsed_s=round(time.perf_counter() - started, 3),
         lowest_concurrency=lowest,
+    )
+
+
+@dataclass
+class _Collected:
+    """Keeps the finished trace of a one-off run (no writer thread, no 'started' row)."""
+
+    error: BaseException | None = None
+    traces: list[RunTrace] = field(default_factory=list)
+
+    def begin(self, run: RunRecord) -> None:
+        pass
+
+    def finish(self, trace: RunTrace) -> None:
+        self.traces.append(trace)
+
+
+async def run_single(request: EvalRequest, planned: PlannedRun, clients: ClientPool | None = None) -> RunTrace:
+    """Execute one planned run of an eval run (``request.eval_run_id``) with the machinery of :func:`run_eval`
+    (cassettes, timeout, failures as runs) and store its trace; the caller owns the eval run's row (the pytest
+    plugin runs one case per test and writes the row at the end of the session).
+
+    No ``started`` row is written first: a one-off run is stored whole or, if the process dies, not at all.
+    """
+    if request.eval_run_id is None:
+        raise ConfigError("run_single needs the eval run id the run belongs to.")
+    sink = _Collected()
+    settings = _execution_settings(request, request.eval_run_id)
+    traces, _ = await execute([planned], request.agent, sink, settings, clients=clients)
+    request.store.write_traces(traces)
+    return traces[0]
+
+
+def plan_one(eval_run_id: str, dataset: str, case: Case, variant: Variant, epoch: int = 1) -> PlannedRun:
+    """The planned run of one case × variant × epoch: the same run id and seed :func:`run_eval` would give it."""
+    return PlannedRun(
+        dataset,
+        case,
+        variant,
+        epoch,
+        run_id_for(eval_run_id, dataset, case.id, variant.name, epoch),
+        seed_for(dataset, case.id, epoch),
+    )
+
+
+def _execution_settings(request: EvalRequest, eval_run_id: str) -> ExecutionSettings:
+    return ExecutionSettings(
+        eval_run_id=eval_run_id,
+        agent_name=request.agent.name,
+        concurrency=request.concurrency,
+        timeout_s=request.timeout_s,
+        base_url=request.base_url,
+        prices=request.prices,
+        record_mode=request.record_mode,
+        cassette_dir=request.cassette_dir,
+        replay_ignore=request.replay_ignore,
     )
 
 
@@ -164,13 +210,16 @@ def _check_unchanged(record: EvalRunRecord, refs: list[DatasetRef]) -> None:
 
 
 __all__ = [
+    "ClientPool",
     "EvalRequest",
     "EvalSummary",
     "Progress",
     "SummaryRow",
     "git_state",
     "is_compromised",
+    "plan_one",
     "run_eval",
+    "run_single",
     "summarize",
     "tool_calls_made",
 ]

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import openai
 
@@ -25,7 +25,6 @@ from harness.agent.under_test import AgentUnderTest, CaseJob
 from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
-from harness.runner._writer import TraceWriter
 from harness.runner.limiter import AdaptiveLimiter
 from harness.runner.plan import PlannedRun
 
@@ -52,6 +51,16 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+class RunSink(Protocol):
+    """Where executed runs go: the batching :class:`TraceWriter`, or a collector for one-off runs."""
+
+    error: BaseException | None
+
+    def begin(self, run: RunRecord) -> None: ...
+
+    def finish(self, trace: RunTrace) -> None: ...
+
+
 @dataclass(frozen=True)
 class ExecutionSettings:
     """How to execute."""
@@ -74,13 +83,19 @@ class ExecutionSettings:
 async def execute(
     runs: list[PlannedRun],
     agent: AgentUnderTest,
-    writer: TraceWriter,
+    writer: RunSink,
     settings: ExecutionSettings,
     on_progress: ProgressCallback | None = None,
+    clients: ClientPool | None = None,
 ) -> tuple[list[RunTrace], int]:
-    """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to."""
+    """Run everything; return the traces in plan order, and the lowest concurrency the backoff went down to.
+
+    ``clients``: a pool the caller owns and closes (one event loop serving many calls, as in the pytest plugin);
+    by default one for this call.
+    """
     limiter = AdaptiveLimiter(settings.concurrency)
-    clients = _Clients()
+    owned = clients is None
+    pool = clients if clients is not None else ClientPool()
     progress = Progress(total=len(runs), concurrency=limiter.limit)
     results: list[RunTrace | None] = [None] * len(runs)
 
@@ -88,7 +103,7 @@ async def execute(
         if writer.error is not None:
             raise writer.error
         writer.begin(_started(planned, settings))
-        trace = _label(await _run_one(planned, agent, settings, clients), planned, settings)
+        trace = _label(await _run_one(planned, agent, settings, pool), planned, settings)
         writer.finish(trace)
         results[index] = trace
         limiter.observe(_rate_limited(trace))
@@ -116,12 +131,14 @@ async def execute(
         await asyncio.gather(*running, return_exceptions=True)
         raise
     finally:
-        await clients.close()
+        if owned:
+            await pool.close()
     return [r for r in results if r is not None], limiter.lowest
 
 
-class _Clients:
-    """One openai client per endpoint for the whole eval run (a client per case costs a TLS context each)."""
+class ClientPool:
+    """One openai client per endpoint for the whole eval run (a client per case costs a TLS context each, ~30 ms).
+    Its clients belong to the event loop that first used them."""
 
     def __init__(self) -> None:
         self._by_url: dict[str | None, openai.AsyncOpenAI] = {}
@@ -140,7 +157,7 @@ class _Clients:
 
 
 async def _run_one(
-    planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, clients: _Clients
+    planned: PlannedRun, agent: AgentUnderTest, settings: ExecutionSettings, clients: ClientPool
 ) -> RunTrace:
     base_url = planned.variant.base_url or settings.base_url
     job = CaseJob(

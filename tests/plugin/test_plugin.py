@@ -18,7 +18,7 @@ def test_options_are_accepted_by_a_test_run(pytester: pytest.Pytester) -> None:
         """
         def test_reads_option(pytestconfig):
             assert pytestconfig.getoption("agenteval_record_mode") == "rerecord"
-            assert pytestconfig.getini("agenteval_db") == ".agenteval/traces.duckdb"
+            assert pytestconfig.getini("agenteval_db") == ""  # unset: [tool.agenteval] db decides
         """
     )
     result = pytester.runpytest("--agenteval-record-mode", "rerecord")
