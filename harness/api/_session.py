@@ -348,8 +348,10 @@ class EvalSession:
         else:
             judges, endpoint = judges_for_cases([case], settings, request.base_url)
             scorers = [*builtin_scorers_for(case), *judges]
-            work = score_runs([ctx], scorers, scoring_id=scoring_id)
-            rows = await (with_judge_client(endpoint, work) if endpoint is not None else work) if scorers else []
+            rows = []
+            if scorers:
+                work = score_runs([ctx], scorers, scoring_id=scoring_id)
+                rows = await (with_judge_client(endpoint, work) if endpoint is not None else work)
         if rows:
             store.write_scores(rows)
         return trace, rows

@@ -5,13 +5,21 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 
 from harness.models.evals import EvalRunRecord
 from harness.traces.errors import RunNotFoundError, TraceStoreError
 from harness.traces.schema import SCHEMA_VERSION, current_version
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Named)
 
 _COLUMNS = (
     "eval_run_id",
@@ -148,31 +156,38 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
             for record in [
                 _from_row(r) for r in con.execute(f"SELECT {', '.join(_COLUMNS)} FROM {alias}.eval_runs").fetchall()
             ]:
+                # A shard is known by its --shard label, else by its file (pytest-xdist workers' shards have none).
+                label = record.shard or shard.name
                 existing = con.execute(
                     "SELECT count(*) FROM main.eval_runs WHERE eval_run_id = ?", [record.eval_run_id]
                 ).fetchone()
                 if existing and existing[0]:
                     current = read_eval_run(con, record.eval_run_id, shard)
-                    if record.shard in current.metadata.get("merged_shards", []):
+                    if label in current.metadata.get("merged_shards", []):
                         continue  # this shard was merged before: its runs were skipped above, keep the counts
                     record = current.model_copy(
                         update={
                             "planned": current.planned + record.planned,
                             "shard": None,
                             "status": "completed" if current.status == record.status == "completed" else "running",
+                            "started_ns": min(current.started_ns, record.started_ns),
                             "finished_ns": max(current.finished_ns or 0, record.finished_ns or 0) or None,
+                            # Shards of a pytest session each ran the datasets and variants their tests used.
+                            "datasets": _union(current.datasets, record.datasets),
+                            "variants": _union(current.variants, record.variants),
+                            "agent": ", ".join(sorted({*current.agent.split(", "), *record.agent.split(", ")})),
                             "metadata": {
                                 **current.metadata,
                                 "merged_shards": [
                                     *current.metadata.get("merged_shards", [current.shard]),
-                                    record.shard,
+                                    label,
                                 ],
                             },
                         }
                     )
                 else:
                     record = record.model_copy(
-                        update={"shard": None, "metadata": {**record.metadata, "merged_shards": [record.shard]}}
+                        update={"shard": None, "metadata": {**record.metadata, "merged_shards": [label]}}
                     )
                 write_eval_run(con, record)
             con.execute("COMMIT")
@@ -183,6 +198,13 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
         finally:
             con.execute(f"DETACH {alias}")
     return copied
+
+
+def _union(first: list[T], second: list[T]) -> list[T]:
+    """Items of both lists by name, the first list's first, in name order."""
+    by_name = {item.name: item for item in second}
+    by_name.update({item.name: item for item in first})
+    return [by_name[name] for name in sorted(by_name)]
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
