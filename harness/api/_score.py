@@ -222,18 +222,23 @@ def judges_for_cases(
     names = sorted({name for case in cases for name in case.rubrics})
     if not names:
         return [], None
+    endpoint = run_judge_endpoint(settings, base_url)
+    judges = [find_judge(name, settings) for name in names]
+    for judge in judges:
+        judge.endpoint = endpoint
+    return judges, endpoint
+
+
+def run_judge_endpoint(settings: Settings, base_url: str | None) -> JudgeEndpoint:
+    """The endpoint of judges scoring an eval run as it runs: the run's endpoint, under the settings' record mode."""
     from harness.scorers.judges import JudgeEndpoint
 
-    endpoint = JudgeEndpoint(
+    return JudgeEndpoint(
         base_url=base_url,
         cassette_dir=settings.root / "cassettes",
         record_mode=judge_mode(settings.record_mode),
         replay_ignore=tuple(settings.replay_ignore),
     )
-    judges = [find_judge(name, settings) for name in names]
-    for judge in judges:
-        judge.endpoint = endpoint
-    return judges, endpoint
 
 
 def find_judge(name: str, settings: Settings) -> RubricJudge:

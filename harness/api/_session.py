@@ -361,16 +361,14 @@ class EvalSession:
 
         The judge calls the run's endpoint under the session's record mode, so it replays from cassettes too.
         """
-        from harness.api._score import judges_for_cases, rubric_judge, with_judge_client
+        from harness.api._score import rubric_judge, run_judge_endpoint, with_judge_client
         from harness.scorers import ScoreContext, new_scoring_id, score_runs
 
         settings = self.settings(config)
         judge = rubric_judge(rubric, settings)
         replaying = settings.record_mode == "replay"
         base_url = settings.base_url or (REPLAY_BASE_URL if replaying else self._server(settings).base_url)
-        probe = result.case.model_copy(update={"rubrics": [judge.rubric.name]})
-        _, endpoint = judges_for_cases([probe], settings, base_url)
-        assert endpoint is not None
+        endpoint = run_judge_endpoint(settings, base_url)
         judge.endpoint = endpoint
         ctx = ScoreContext(trace=result.trace, case=result.case, prices=dict(settings.prices))
         work = score_runs([ctx], [judge], scoring_id=new_scoring_id(), every_case=True)

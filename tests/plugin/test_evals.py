@@ -262,3 +262,27 @@ def test_zz_nothing_heavy_was_imported():
     result = pytester.runpytest_subprocess("-p", "no:xdist")
     result.assert_outcomes(passed=2)
     assert "agenteval" not in result.stdout.str().split("short test summary")[0].split("passed")[-1]
+
+
+def test_the_judge_fixture_scores_a_stored_run_with_a_rubric(pytester: pytest.Pytester) -> None:
+    rubric = Path(__file__).resolve().parents[2] / "rubrics" / "support" / "helpfulness.md"
+    _project(pytester, extra='record_mode = "off"\n')
+    pytester.makepyfile(
+        f"""
+import pytest
+
+@pytest.mark.agenteval(dataset="mini", variant="v2", filter="id:status-*")
+def test_judged(agenteval_run, agenteval_judge):
+    result = agenteval_run()
+    score = agenteval_judge(result, {str(rubric)!r})
+    assert score.scorer == "judge:support/helpfulness"
+    assert score.run_id == result.run_id
+    assert score.source == "judge"
+    assert score.value is not None
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    con = duckdb.connect(str(pytester.path / ".agenteval" / "traces.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM scores WHERE scorer = 'judge:support/helpfulness'").fetchall() == [(1,)]
+    con.close()
