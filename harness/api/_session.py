@@ -187,7 +187,8 @@ class EvalSession:
     _used: dict[str, DatasetRef] = field(default_factory=dict)
     _variants: dict[str, Variant] = field(default_factory=dict)
     _agent_specs: set[str] = field(default_factory=set)
-    _runs: int = 0
+    _run_ids: set[str] = field(default_factory=set)
+    _results: dict[tuple[EvalItem, str, tuple[str, ...]], EvalResult] = field(default_factory=dict)
     _started_ns: int = field(default_factory=time.time_ns)
     _resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _loop: asyncio.Runner | None = None
@@ -284,6 +285,11 @@ class EvalSession:
         from harness.scorers import resolve_scorers
 
         settings = self.settings(config)
+        # A case × variant × epoch is one run of the eval run (its id is derived from them): tests that look at the
+        # same case with the same settings share that run instead of running it again.
+        key = (item, json.dumps(config or {}, sort_keys=True, default=str), tuple(scorers or ()))
+        if key in self._results:
+            return self._results[key]
         case = self.case(item)
         variant = settings.pick_variants([item.variant])[0]
         spec = self._agent_spec(item, config)
@@ -323,8 +329,9 @@ class EvalSession:
             request.base_url = settings.base_url or self._server(settings).base_url
             with _openai_environment(request.base_url):
                 trace, rows = self._run_async(self._run_and_score(request, planned, case, settings, chosen))
-        self._runs += 1
-        return self._result(item, case, trace, rows)
+        self._run_ids.add(trace.run.run_id)
+        self._results[key] = self._result(item, case, trace, rows)
+        return self._results[key]
 
     async def _run_and_score(
         self,
@@ -391,7 +398,7 @@ class EvalSession:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
-        if not self._runs:
+        if not self._run_ids:
             self._resources.close()
             return 0
         from harness import __version__
@@ -408,7 +415,7 @@ class EvalSession:
             agent=", ".join(sorted(self._agent_specs)),
             datasets=sorted(self._used.values(), key=lambda d: d.name),
             variants=sorted(self._variants.values(), key=lambda v: v.name),
-            planned=self._runs,
+            planned=len(self._run_ids),
             git_commit=commit,
             git_dirty=dirty,
             metadata={"agenteval": __version__, "source": "pytest", "worker": self.worker},
@@ -416,7 +423,7 @@ class EvalSession:
         self._open_store().write_eval_run(record)
         self._resources.close()  # the store's connection: the controller merges this shard next
         self._store = None
-        return self._runs
+        return len(self._run_ids)
 
     def _open_store(self) -> TraceStore:
         """The session's store, holding one connection until :meth:`close` (a connection costs ~20 ms to open; the
@@ -543,4 +550,8 @@ def finish_eval_session(eval_run_id: str, db: str | Path | None, workers: Sequen
     runs = len(store.finished_keys(eval_run_id))
     if not runs:
         return None
+    record = store.get_eval_run(eval_run_id)
+    if record.planned != runs:
+        # Two workers that ran the same case stored the same run id (derived from the case): merged once, counted once.
+        store.write_eval_run(record.model_copy(update={"planned": runs}))
     return SessionOutcome(eval_run_id=eval_run_id, db=final, runs=runs, merged=merged, shards=shards)
