@@ -108,7 +108,7 @@ def finish(session: pytest.Session) -> None:
     from harness.errors import HarnessError
 
     try:
-        outcome = api.finish_eval_session(state.eval_run_id, state.db, state.workers)
+        outcome = api.finish_eval_session(state.eval_run_id, state.db, state.workers, start=session.config.rootpath)
         if outcome is None:
             return
         report = api.build_report(

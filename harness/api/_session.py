@@ -30,10 +30,9 @@ if TYPE_CHECKING:
     from harness.agent.under_test import AgentUnderTest
     from harness.datasets import LoadedDataset
     from harness.mockllm import MockLLMServer
-    from harness.runner import ClientPool, EvalRequest
+    from harness.runner import ClientPool, EvalRequest, TraceWriter
     from harness.runner.plan import PlannedRun
     from harness.scorers import Scorer
-    from harness.traces import TraceStore
 
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
 """Where model calls point in replay mode: nothing listens there, and the network is blocked anyway."""
@@ -193,7 +192,7 @@ class EvalSession:
     _resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _loop: asyncio.Runner | None = None
     _clients: ClientPool | None = None
-    _store: TraceStore | None = None
+    _writer: TraceWriter | None = None
 
     def __post_init__(self) -> None:
         base = self.settings()
@@ -308,7 +307,7 @@ class EvalSession:
             agent_spec=spec,
             datasets=[],
             variants=[variant],
-            store=self._open_store(),
+            store=self._open_writer().store,
             concurrency=1,
             timeout_s=settings.timeout_s,
             eval_run_id=self.eval_run_id,
@@ -345,9 +344,10 @@ class EvalSession:
         from harness.runner import run_single
         from harness.scorers import ScoreContext, builtin_scorers_for, new_scoring_id, score_runs
 
-        await run_single(request, planned, self._clients)
-        store = request.store
-        trace = store.get_trace(planned.run_id)  # scores come from the stored trace, never from live objects
+        writer = self._open_writer()
+        # Scored from the trace exactly as the writer stores it (labelled, redacted); a later `agenteval score`
+        # re-scores the stored copy.
+        trace = await run_single(request, planned, writer, self._clients)
         ctx = ScoreContext(trace=trace, case=case, prices=dict(settings.prices))
         scoring_id = new_scoring_id()
         if chosen is not None:
@@ -359,8 +359,7 @@ class EvalSession:
             if scorers:
                 work = score_runs([ctx], scorers, scoring_id=scoring_id)
                 rows = await (with_judge_client(endpoint, work) if endpoint is not None else work)
-        if rows:
-            store.write_scores(rows)
+        writer.write_scores(rows)
         return trace, rows
 
     def judge(self, result: EvalResult, rubric: str, *, config: Mapping[str, Any] | None = None) -> ScoreRecord:
@@ -386,20 +385,24 @@ class EvalSession:
                 [row] = self._run_async(with_judge_client(endpoint, work))
         else:
             [row] = self._run_async(with_judge_client(endpoint, work))
-        self._open_store().write_scores([row])
+        self._open_writer().write_scores([row])
         return row
 
     def close(self) -> int:
-        """Write the eval run's row (what this session ran), release the store, the event loop and the scripted
-        servers; return the runs made."""
+        """Flush the writer, write the eval run's row (what this session ran), release the event loop and the
+        scripted servers; return the runs made. The store is closed afterwards: the controller merges it next."""
         if self._loop is not None and self._clients is not None:
             self._loop.run(self._clients.close())
         self._loop = self._clients = None
+        self._resources.close()
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return 0
+        writer.close()  # raises what a write failed with
         if not self._run_ids:
-            self._resources.close()
             return 0
         from harness import __version__
         from harness.models.evals import EvalRunRecord
@@ -420,20 +423,18 @@ class EvalSession:
             git_dirty=dirty,
             metadata={"agenteval": __version__, "source": "pytest", "worker": self.worker},
         )
-        self._open_store().write_eval_run(record)
-        self._resources.close()  # the store's connection: the controller merges this shard next
-        self._store = None
+        writer.store.write_eval_run(record)
         return len(self._run_ids)
 
-    def _open_store(self) -> TraceStore:
-        """The session's store, holding one connection until :meth:`close` (a connection costs ~20 ms to open; the
-        file is this worker's shard, or the session's own store)."""
-        if self._store is None:
+    def _open_writer(self) -> TraceWriter:
+        """The session's writer thread, which owns the store until :meth:`close` and writes in batches (a write costs
+        some tens of milliseconds whatever its size; the file is this worker's shard, or the session's store)."""
+        if self._writer is None:
+            from harness.runner import TraceWriter
             from harness.traces import TraceStore
 
-            self._store = TraceStore(self.store_path)
-            self._resources.enter_context(self._store.session())
-        return self._store
+            self._writer = TraceWriter(TraceStore(self.store_path)).start()
+        return self._writer
 
     def _run_async(self, work: Coroutine[Any, Any, T]) -> T:
         """Run on the session's event loop: one loop for every test, so the openai clients are made once."""
@@ -528,13 +529,16 @@ class SessionOutcome:
     shards: list[Path] = field(default_factory=list)
 
 
-def finish_eval_session(eval_run_id: str, db: str | Path | None, workers: Sequence[str] = ()) -> SessionOutcome | None:
+def finish_eval_session(
+    eval_run_id: str, db: str | Path | None, workers: Sequence[str] = (), *, start: Path | None = None
+) -> SessionOutcome | None:
     """At the end of a pytest session (the controller under xdist): merge the workers' shards into the store,
-    delete them, and say what the eval run holds; ``None`` when the session ran no eval.
+    delete them, and say what the eval run holds; ``None`` when the session ran no eval. ``start`` is where the
+    sessions looked for the project's settings (the workers' store is the one they name).
     """
     from harness.traces import TraceStore
 
-    settings = load_settings(overrides={"db": None if db is None else Path(db).expanduser().resolve()})
+    settings = load_settings(start, overrides={"db": None if db is None else Path(db).expanduser().resolve()})
     final = settings.store_path
     shards = [p for p in (shard_path(final, w) for w in sorted(workers)) if p.exists()]
     merged: dict[str, int] = {}

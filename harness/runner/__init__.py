@@ -18,7 +18,7 @@ from harness.agent.under_test import AgentUnderTest
 from harness.errors import ConfigError
 from harness.models.cases import Case, DatasetRef, Variant
 from harness.models.evals import EvalRunRecord
-from harness.models.traces import RunRecord, RunTrace
+from harness.models.traces import RunTrace
 from harness.runner._writer import TraceWriter
 from harness.runner.execute import ClientPool, ExecutionSettings, Progress, ProgressCallback, execute
 from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs, run_id_for, seed_for
@@ -134,33 +134,17 @@ async def run_eval(request: EvalRequest, on_progress: ProgressCallback | None = 
     )
 
 
-@dataclass
-class _Collected:
-    """Keeps the finished trace of a one-off run (no writer thread, no 'started' row)."""
-
-    error: BaseException | None = None
-    traces: list[RunTrace] = field(default_factory=list)
-
-    def begin(self, run: RunRecord) -> None:
-        pass
-
-    def finish(self, trace: RunTrace) -> None:
-        self.traces.append(trace)
-
-
-async def run_single(request: EvalRequest, planned: PlannedRun, clients: ClientPool | None = None) -> RunTrace:
+async def run_single(
+    request: EvalRequest, planned: PlannedRun, writer: TraceWriter, clients: ClientPool | None = None
+) -> RunTrace:
     """Execute one planned run of an eval run (``request.eval_run_id``) with the machinery of :func:`run_eval`
-    (cassettes, timeout, failures as runs) and store its trace; the caller owns the eval run's row (the pytest
-    plugin runs one case per test and writes the row at the end of the session).
-
-    No ``started`` row is written first: a one-off run is stored whole or, if the process dies, not at all.
-    """
+    (cassettes, timeout, failures as runs) and queue its trace on ``writer``, which the caller owns: the pytest plugin
+    runs one case per test on one writer for the session (a store write costs ~30 ms; the writer batches them), and
+    writes the eval run's row at the end of the session."""
     if request.eval_run_id is None:
         raise ConfigError("run_single needs the eval run id the run belongs to.")
-    sink = _Collected()
     settings = _execution_settings(request, request.eval_run_id)
-    traces, _ = await execute([planned], request.agent, sink, settings, clients=clients)
-    request.store.write_traces(traces)
+    traces, _ = await execute([planned], request.agent, writer, settings, clients=clients)
     return traces[0]
 
 
@@ -215,6 +199,7 @@ __all__ = [
     "EvalSummary",
     "Progress",
     "SummaryRow",
+    "TraceWriter",
     "git_state",
     "is_compromised",
     "plan_one",

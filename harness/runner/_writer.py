@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from harness.models.scores import ScoreRecord
 from harness.models.traces import RunRecord, RunTrace
 from harness.traces import TraceStore
 
@@ -41,6 +42,12 @@ class TraceWriter:
     def finish(self, trace: RunTrace) -> None:
         self._queue.put(trace)
 
+    def write_scores(self, rows: list[ScoreRecord]) -> None:
+        """Queue score rows; they are written after the traces of the same flush (the pytest plugin scores each run
+        as it finishes)."""
+        if rows:
+            self._queue.put(rows)
+
     def close(self) -> None:
         """Flush everything queued, stop the thread, and raise what it failed with, if anything."""
         self._queue.put(_STOP)
@@ -56,6 +63,7 @@ class TraceWriter:
                 while not stopping:
                     begins: list[RunRecord] = []
                     traces: list[RunTrace] = []
+                    scores: list[ScoreRecord] = []
                     item = self._queue.get()
                     # Gather for one interval from the first item: a flush costs tens of milliseconds of DuckDB
                     # work whatever its size, so flushing whatever is queued at once would flush all the time.
@@ -67,6 +75,8 @@ class TraceWriter:
                             traces.append(item)
                         elif isinstance(item, RunRecord):
                             begins.append(item)
+                        elif isinstance(item, list):
+                            scores += item
                         if stopping or len(traces) + len(begins) >= self.max_batch:
                             break
                         try:
@@ -81,5 +91,7 @@ class TraceWriter:
                     if traces:
                         self.store.write_traces(traces)
                         self.written += len(traces)
+                    if scores:
+                        self.store.write_scores(scores)
         except BaseException as exc:  # surfaced by close(); the runner stops launching work
             self.error = exc
