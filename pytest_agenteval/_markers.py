@@ -9,10 +9,10 @@ import pytest
 from pytest_agenteval._session import STATE
 
 MARKER_HELP = (
-    "agenteval(dataset, variant=None, scorers=None, filter=None, limit=None): run the test once per case of the "
-    "dataset (test ids are case ids; with several variants, CASE@VARIANT)."
+    "agenteval(dataset, variant=None, scorers=None, filter=None, limit=None, epochs=None): run the test once per "
+    "case of the dataset (test ids are case ids; with several variants CASE@VARIANT, with epochs CASE#eN)."
 )
-_KEYWORDS = ("dataset", "variant", "scorers", "filter", "limit")
+_KEYWORDS = ("dataset", "variant", "scorers", "filter", "limit", "epochs")
 
 
 def marker_options(marker: pytest.Mark, where: str) -> dict[str, Any]:
@@ -52,11 +52,16 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
             variants=options.get("variant"),
             filters=options.get("filter"),
             limit=options.get("limit"),
+            epochs=options.get("epochs"),
         )
     except HarnessError as exc:
         raise pytest.UsageError(f"{where}: @pytest.mark.agenteval: {exc}") from None
-    several = len({item.variant for item in items}) > 1
-    ids = [f"{item.case_id}@{item.variant}" if several else item.case_id for item in items]
+    variants = len({item.variant for item in items}) > 1
+    epochs = any(item.epoch > 1 for item in items)
+    ids = [
+        item.case_id + (f"@{item.variant}" if variants else "") + (f"#e{item.epoch}" if epochs else "")
+        for item in items
+    ]
     if "_agenteval_item" not in metafunc.fixturenames:
         metafunc.fixturenames.append("_agenteval_item")
     metafunc.parametrize("_agenteval_item", items, ids=ids)

@@ -187,6 +187,7 @@ class EvalSession:
     _variants: dict[str, Variant] = field(default_factory=dict)
     _agent_specs: set[str] = field(default_factory=set)
     _run_ids: set[str] = field(default_factory=set)
+    _epochs: int = 1
     _results: dict[tuple[EvalItem, str, tuple[str, ...]], EvalResult] = field(default_factory=dict)
     _started_ns: int = field(default_factory=time.time_ns)
     _resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -230,9 +231,10 @@ class EvalSession:
         variants: str | Sequence[str] | None = None,
         filters: str | Sequence[str] | None = None,
         limit: int | None = None,
+        epochs: int | None = None,
     ) -> list[EvalItem]:
         """The tests of a dataset: its cases (after ``filters`` and ``limit``) × the variants (default: the
-        settings' default variants).
+        settings' default variants) × ``epochs`` (default: the settings').
 
         Raises:
             DatasetError: the dataset cannot be found or read (with file:line).
@@ -248,7 +250,8 @@ class EvalSession:
         for loaded in self._load(dataset, settings):
             name, path = loaded.dataset.name, str(loaded.path)
             for case in filter_cases(loaded.dataset.cases, wanted, limit):
-                items += [EvalItem(name, path, case.id, variant.name) for variant in chosen]
+                for epoch in range(1, (epochs or settings.epochs) + 1):
+                    items += [EvalItem(name, path, case.id, variant.name, epoch) for variant in chosen]
         if not items:
             raise ConfigError(f"Dataset {dataset!r}: no case left after the filters {wanted} (limit {limit}).")
         return items
@@ -329,6 +332,7 @@ class EvalSession:
             with _openai_environment(request.base_url):
                 trace, rows = self._run_async(self._run_and_score(request, planned, case, settings, chosen))
         self._run_ids.add(trace.run.run_id)
+        self._epochs = max(self._epochs, item.epoch)
         self._results[key] = self._result(item, case, trace, rows)
         return self._results[key]
 
@@ -418,6 +422,7 @@ class EvalSession:
             agent=", ".join(sorted(self._agent_specs)),
             datasets=sorted(self._used.values(), key=lambda d: d.name),
             variants=sorted(self._variants.values(), key=lambda v: v.name),
+            epochs=self._epochs,
             planned=len(self._run_ids),
             git_commit=commit,
             git_dirty=dirty,

@@ -168,6 +168,7 @@ def merge_files(con: duckdb.DuckDBPyConnection, shards: list[Path]) -> dict[str,
                     record = current.model_copy(
                         update={
                             "planned": current.planned + record.planned,
+                            "epochs": max(current.epochs, record.epochs),
                             "shard": None,
                             "status": "completed" if current.status == record.status == "completed" else "running",
                             "started_ns": min(current.started_ns, record.started_ns),

@@ -64,6 +64,10 @@ def test_a_marked_test_is_parametrized_over_the_cases_with_case_ids(pytester: py
 @pytest.mark.agenteval("mini", variant=["v1", "v2"], filter="id:status-*")
 def test_both(agenteval_case):
     pass
+
+@pytest.mark.agenteval("mini", variant="v2", limit=1, epochs=2)
+def test_epochs(agenteval_case):
+    pass
 """
     )
     result = pytester.runpytest_subprocess("--collect-only", "-q")
@@ -73,7 +77,9 @@ def test_both(agenteval_case):
             "test_a_marked_test_is_parametrized_over_the_cases_with_case_ids.py::test_case[kb-timelines]",
             "test_a_marked_test_is_parametrized_over_the_cases_with_case_ids.py::test_both[status-a1004@v1]",
             "test_a_marked_test_is_parametrized_over_the_cases_with_case_ids.py::test_both[status-a1004@v2]",
-            "4 tests collected*",
+            "test_a_marked_test_is_parametrized_over_the_cases_with_case_ids.py::test_epochs[status-a1004#e1]",
+            "test_a_marked_test_is_parametrized_over_the_cases_with_case_ids.py::test_epochs[status-a1004#e2]",
+            "6 tests collected*",
         ]
     )
     assert not (pytester.path / ".agenteval").exists()  # collecting runs nothing
@@ -286,3 +292,20 @@ def test_judged(agenteval_run, agenteval_judge):
     con = duckdb.connect(str(pytester.path / ".agenteval" / "traces.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM scores WHERE scorer = 'judge:support/helpfulness'").fetchall() == [(1,)]
     con.close()
+
+
+def test_ini_options_set_the_record_mode_and_the_store(pytester: pytest.Pytester) -> None:
+    root = _project(pytester)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'addopts = "-p no:cacheprovider"',
+            'addopts = "-p no:cacheprovider"\nagenteval_record_mode = "off"\nagenteval_db = "evals/store.duckdb"',
+        )
+    )
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest_subprocess("-k", "status")
+    result.assert_outcomes(passed=1, deselected=1)  # live against the scripted server: ini's "off" beat "replay"
+    assert [case for _, case, *_ in _runs(root / "evals" / "store.duckdb")] == ["status-a1004"]
+    assert not (root / ".agenteval").exists()
+    assert not (root / "cassettes").exists()
