@@ -17,8 +17,8 @@ _WHERE: dict[str, str] = {
     "report_traces": "harness.api._report",
     "save_baseline": "harness.api._report",
     "write_reports": "harness.api._report",
-    "EvalItem": "harness.api._session",
-    "EvalResult": "harness.api._session",
+    "EvalItem": "harness.api._eval_result",
+    "EvalResult": "harness.api._eval_result",
     "EvalSession": "harness.api._session",
     "SessionOutcome": "harness.api._session",
     "finish_eval_session": "harness.api._session",
@@ -114,6 +114,7 @@ if TYPE_CHECKING:
     )
     from harness.api._compare import compare_variants
     from harness.api._datasets import list_datasets, show_dataset, validate_datasets
+    from harness.api._eval_result import EvalItem, EvalResult
     from harness.api._importers import import_datasets
     from harness.api._judge import calibrate_live, calibrate_recorded
     from harness.api._pairwise import PairwiseReport, judge_pairwise
@@ -123,8 +124,6 @@ if TYPE_CHECKING:
     from harness.api._score import score_eval_run
     from harness.api._selfcheck import selfcheck
     from harness.api._session import (
-        EvalItem,
-        EvalResult,
         EvalSession,
         SessionOutcome,
         finish_eval_session,
