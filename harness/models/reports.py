@@ -47,6 +47,8 @@ class CaseResult(Record):
     """Its runs, for drill-down and ``agenteval replay``."""
     statuses: list[str] = []
     """Run statuses, one per run."""
+    duration_s: float = 0.0
+    """Wall-clock seconds of its runs, added up (JUnit's ``time``)."""
     values: dict[str, float] = {}
     """Mean numeric value per scorer (F1, judge scores), over the runs."""
     scorer_pass_rates: dict[str, float] = {}

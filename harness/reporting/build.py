@@ -82,6 +82,7 @@ def case_results(frames: dict[str, pd.DataFrame]) -> list[CaseResult]:
                 failures=failures,
                 run_ids=[run.run_id for run in runs],
                 statuses=[run.status for run in runs],
+                duration_s=round(sum(_seconds(run) for run in runs), 3),
                 values={k: round(sum(v) / len(v), 6) for k, v in values.items()},
                 scorer_pass_rates={k: sum(v) / len(v) for k, v in passes.items()},
             )
@@ -99,6 +100,13 @@ def _rows(frame: pd.DataFrame) -> Iterator[Any]:
     row = namedtuple("row", list(frame.columns), rename=True)  # type: ignore[misc]
     columns = [frame.iloc[:, k].to_numpy(dtype=object).tolist() for k in range(frame.shape[1])]
     return map(row._make, zip(*columns, strict=True))
+
+
+def _seconds(run: Any) -> float:
+    end = run.end_ns
+    if end is None or _missing(end) or not end:
+        return 0.0
+    return max(0.0, (int(end) - int(run.start_ns)) / 1e9)
 
 
 def _truth(value: Any) -> bool | None:
@@ -428,12 +436,12 @@ def _tag_stats(changes: list[CaseChange]) -> list[TagStat]:
 
 
 def baseline_of(eval_run: EvalRunRecord, cases: Sequence[CaseResult], ops: Sequence[Operations]) -> Baseline:
-    """The compact baseline of an eval run: cases without run ids, sorted, for a stable diff."""
+    """The compact baseline of an eval run: cases without run ids or durations, sorted, for a stable diff."""
     ordered = sorted(cases, key=lambda c: (c.dataset, c.case_id, c.variant))
     return Baseline(
         eval_run_id=eval_run.eval_run_id,
         git_commit=eval_run.git_commit,
         created_ns=time.time_ns(),
-        cases=[c.model_copy(update={"run_ids": []}) for c in ordered],
+        cases=[c.model_copy(update={"run_ids": [], "duration_s": 0.0}) for c in ordered],  # no noise in diffs
         operations=list(ops),
     )

@@ -39,8 +39,8 @@ def to_junit(report: Report, *, durations: Mapping[str, float] | None = None) ->
 
     Args:
         report: The report.
-        durations: Seconds per run id; a test case's ``time`` is the sum over its runs (0 when not given: a
-            :class:`Report` carries no per-run durations).
+        durations: Seconds per run id, overriding the report's own run durations (a test case's ``time`` is the
+            sum over its runs).
     """
     seconds = durations or {}
     suites: dict[tuple[str, str], list[CaseChange]] = defaultdict(list)
@@ -56,7 +56,8 @@ def to_junit(report: Report, *, durations: Mapping[str, float] | None = None) ->
         suite_time = 0.0
         for change in sorted(changes, key=lambda c: c.case_id):
             runs = change.current.run_ids if change.current is not None else []
-            case_time = sum(seconds.get(run_id, 0.0) for run_id in runs)
+            stored = change.current.duration_s if change.current is not None else 0.0
+            case_time = sum(seconds[run_id] for run_id in runs) if runs and all(r in seconds for r in runs) else stored
             kind = _testcase(suite, change, case_time)
             counts["tests"] += 1
             if kind is not None:

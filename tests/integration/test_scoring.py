@@ -259,6 +259,7 @@ def test_a_run_compared_with_itself_and_with_its_saved_baseline_passes(
     baseline = json.loads(saved.read_text())
     assert len(baseline["cases"]) == 318
     assert all(c["run_ids"] == [] for c in baseline["cases"])
+    assert all(c["duration_s"] == 0.0 for c in baseline["cases"])  # nothing that changes from run to run
     from_file = runner.invoke(
         app, ["report", eval_run, "--db", str(db), "--baseline-file", str(saved), "--fail-on", "regression", "--json"]
     )

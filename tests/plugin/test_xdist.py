@@ -20,7 +20,16 @@ import pytest
 def test_bundled(agenteval_run):
     agenteval_run(check=False)
 """
-VOLATILE = {"eval_run_id", "run_ids", "generated_ns", "started_ns", "finished_ns", "metadata", "git_dirty"}
+VOLATILE = {
+    "eval_run_id",
+    "run_ids",
+    "generated_ns",
+    "started_ns",
+    "finished_ns",
+    "metadata",
+    "git_dirty",
+    "duration_s",
+}
 
 
 def _store(db: Path) -> dict[str, Any]:

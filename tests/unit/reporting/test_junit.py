@@ -144,6 +144,13 @@ def test_time_comes_from_run_durations_when_given() -> None:
     assert parse(report(now, None)).get("time") == "0.000"
 
 
+def test_time_defaults_to_the_stored_run_durations() -> None:
+    now = [case(0, 1).model_copy(update={"duration_s": 1.5}), case(1, 0).model_copy(update={"duration_s": 0.25})]
+    root = parse(report(now, None))
+    assert find_case(root, "c0000 [v1]").get("time") == "1.500"
+    assert root.get("time") == "1.750"
+
+
 def test_characters_illegal_in_xml_are_stripped_and_markup_escaped(schema: xmlschema.XMLSchema) -> None:
     nasty = "judge: model said \x00\x1b[31m<script>alert('x')</script>\x0b & ]]> \ufffe done"
     text = to_junit(report([case(0, 0, failure=nasty)], None))
