@@ -26,8 +26,8 @@ def test_scan_reports_file_line_kind_and_masked_excerpt() -> None:
     lines = result.output.splitlines()
     assert lines[:4] == [
         f"{NATIVE}:63 organization openai-organization: fi…2x (15 chars)",
-        f"{NATIVE}:122 cookie cookie: __cf_bm=fLs1…2E (170 chars)",
-        f"{NATIVE}:123 cookie _cfuvid=qFDT…86 (75 chars)",
+        f"{NATIVE}:122 cookie cookie: __cf_bm=SYNT…Dq (170 chars)",
+        f"{NATIVE}:123 cookie _cfuvid=SYNT…yO (75 chars)",
         f"{NATIVE}:183 organization openai-organization: fi…2x (15 chars)",
     ]
     assert "4 secret(s) in 1 of 2 cassette(s)" in result.output
@@ -50,7 +50,7 @@ def test_scan_json() -> None:
         "path": str(OPENLLMETRY),
         "line": 18,
         "kind": "cookie",
-        "excerpt": "cookie: __cf_bm=QlMR…wS (170 chars)",
+        "excerpt": "cookie: __cf_bm=SYNT…1N (170 chars)",
     }
     assert json.loads(runner.invoke(app, ["cassettes", "scan", "--json", str(CREWAI)]).output) == []
 

@@ -47,10 +47,10 @@ def test_lines_and_masked_excerpts() -> None:
         (183, "organization"),
     ]
     assert text[62].strip() == "- fixture-0rg7q2x"
-    assert text[121].strip().startswith("- __cf_bm=fLs1")
+    assert text[121].strip().startswith("- __cf_bm=SYNTHETICfixture69KA")
     assert findings[0].excerpt == "openai-organization: fi…2x (15 chars)"
-    assert findings[1].excerpt == "cookie: __cf_bm=fLs1…2E (170 chars)"
-    assert findings[2].excerpt == "_cfuvid=qFDT…86 (75 chars)"
+    assert findings[1].excerpt == "cookie: __cf_bm=SYNT…Dq (170 chars)"
+    assert findings[2].excerpt == "_cfuvid=SYNT…yO (75 chars)"
 
 
 def test_never_prints_a_whole_secret() -> None:
@@ -66,7 +66,7 @@ def test_never_prints_a_whole_secret() -> None:
 def test_project_ids_are_found_in_the_response_headers() -> None:
     findings = [f for f in scan_cassettes([OPENLLMETRY]) if f.kind == "project"]
     assert [f.line for f in findings] == [87, 160, 259]
-    assert all(f.excerpt == "openai-project: proj…1A (29 chars)" for f in findings)
+    assert all(f.excerpt == "openai-project: proj…AO (29 chars)" for f in findings)
 
 
 def test_placeholders_are_not_findings() -> None:
@@ -93,7 +93,7 @@ def test_is_placeholder(value: str) -> None:
     assert is_placeholder(value)
 
 
-@pytest.mark.parametrize("value", ["fixture-0rg7q2x", "fixtureco", "proj_Fx7kQ2mZr9TwLp4VnB8sYd1A", "Basic dXNlcjpw"])
+@pytest.mark.parametrize("value", ["fixture-0rg7q2x", "fixtureco", "proj_SYNTHETICfixture9ARvzYAO", "Basic dXNlcjpw"])
 def test_real_values_are_not_placeholders(value: str) -> None:
     assert not is_placeholder(value)
 
