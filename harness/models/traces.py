@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from harness.models import semconv as sc
 from harness.models._base import Record
+from harness.models.chat import as_arguments
 
 SpanKind = Literal["INTERNAL", "CLIENT", "SERVER", "PRODUCER", "CONSUMER"]
 StatusCode = Literal["UNSET", "OK", "ERROR"]
@@ -171,3 +173,23 @@ class RunTrace(Record):
     """The run row."""
     spans: list[Span]
     """Every span, root first, in ``seq`` order."""
+
+    def requested_tool_calls(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        """``(name, arguments, call id)`` of every tool call the model asked for, in order: the ``tool_call`` parts
+        of the chat spans' output messages (what the agent decided, whether or not the tool then ran)."""
+        calls: list[tuple[str, dict[str, Any], str | None]] = []
+        for span in sorted(self.spans, key=lambda s: s.seq):
+            if span.operation != sc.OP_CHAT:
+                continue
+            for message in span.attributes.get(sc.OUTPUT_MESSAGES) or []:
+                for part in message.get("parts", []) if isinstance(message, dict) else []:
+                    if isinstance(part, dict) and part.get("type") == "tool_call":
+                        call_id = part.get("id")
+                        calls.append(
+                            (
+                                str(part.get("name")),
+                                as_arguments(part.get("arguments")),
+                                None if call_id is None else str(call_id),
+                            )
+                        )
+        return calls

@@ -22,7 +22,7 @@ from harness.models.traces import RunTrace
 from harness.runner._writer import TraceWriter
 from harness.runner.execute import ClientPool, ExecutionSettings, Progress, ProgressCallback, execute
 from harness.runner.plan import PlannedRun, new_eval_run_id, parse_shard, plan_runs, run_id_for, seed_for
-from harness.runner.summary import EvalSummary, SummaryRow, is_compromised, summarize, tool_calls_made
+from harness.runner.summary import EvalSummary, SummaryRow, is_compromised, summarize
 from harness.traces import TraceStore
 
 if TYPE_CHECKING:
@@ -206,5 +206,4 @@ __all__ = [
     "run_eval",
     "run_single",
     "summarize",
-    "tool_calls_made",
 ]

@@ -14,7 +14,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.models import semconv as sc
 from harness.models.cases import Case
-from harness.models.chat import as_arguments
 from harness.models.scores import ScoreResult, ScoreSource
 from harness.models.traces import RunRecord, RunTrace
 
@@ -86,23 +85,9 @@ class ScoreContext:
                     ok = span.status_code != "ERROR"
                     ran[str(call_id)] = (ok, None if result is None else str(result))
         calls: list[ToolCallMade] = []
-        for span in spans:
-            if span.operation != sc.OP_CHAT:
-                continue
-            for message in span.attributes.get(sc.OUTPUT_MESSAGES) or []:
-                for part in message.get("parts", []) if isinstance(message, dict) else []:
-                    if isinstance(part, dict) and part.get("type") == "tool_call":
-                        call_id = part.get("id")
-                        executed, result = ran.get(str(call_id), (False, None)) if call_id else (False, None)
-                        calls.append(
-                            ToolCallMade(
-                                name=str(part.get("name")),
-                                arguments=as_arguments(part.get("arguments")),
-                                call_id=None if call_id is None else str(call_id),
-                                executed=executed,
-                                result=result,
-                            )
-                        )
+        for name, arguments, call_id in self.trace.requested_tool_calls():
+            executed, result = ran.get(call_id, (False, None)) if call_id else (False, None)
+            calls.append(ToolCallMade(name, arguments, call_id, executed, result))
         return calls
 
     @property
