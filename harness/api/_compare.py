@@ -88,13 +88,7 @@ def compare_variants(
     settings = _settings(db)
     store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
-    ran = [v.name for v in record.variants]
-    unknown = [v for v in variants if v not in ran]
-    if unknown:
-        raise ConfigError(
-            f"Eval run {record.eval_run_id} has no variant {', '.join(unknown)}; it ran {', '.join(ran)}. "
-            "Drop --eval-run to run them now."
-        )
+    record.check_variants(variants, "Drop --eval-run to run them now.")
     frames = store.eval_run_frames(record.eval_run_id)
     outputs = {t.run.run_id: t.run.output_text for t in store.eval_run_traces(record.eval_run_id)}
     notes: list[str] = []

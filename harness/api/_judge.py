@@ -7,7 +7,6 @@ on labelled pairs (:func:`calibrate_live`), live, or from the cassettes of an ea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,8 +14,7 @@ from harness.models.calibration import CalibrationReport
 from harness.scorers.calibration import calibrate_recorded_file
 
 if TYPE_CHECKING:  # the judges import openai: the recorded path should not pay for it
-    from harness.scorers import ScoreContext
-    from harness.scorers.judges import PairwiseJudge, PairwiseResult
+    pass
 
 MAX_FAILURES_SHOWN = 5
 """Judge failures quoted in the report's notes (a judge that is down fails every pair the same way)."""
@@ -82,15 +80,13 @@ def calibrate_live(
         FileFormatError: The rubric cannot be found or is broken.
         CalibrationError: The pairs or labels file is missing or of the wrong shape.
     """
-    from harness.api._judging import serving_judges
-    from harness.api._pairwise import _rubric
-    from harness.api._score import judge_endpoint, with_judge_client
+    from harness.api._judging import judge_endpoint, judge_pairs, resolve_rubric, serving_judges, with_judge_client
     from harness.config import load_settings
     from harness.scorers.calibration import calibrate, judged_item, pair_contexts, pairs_dataset, read_pairs
     from harness.scorers.judges import PairwiseJudge
 
     settings = load_settings(overrides={"base_url": base_url, "scenario": scenario})
-    chosen = _rubric(rubric, settings)
+    chosen = resolve_rubric(rubric, settings, "pairwise")
     path = Path(pairs)
     read, chosen_format, labels_path = read_pairs(path, format, Path(labels) if labels is not None else None)
     items = read[:limit] if limit is not None else read
@@ -99,7 +95,7 @@ def calibrate_live(
     endpoint = judge_endpoint(settings, record_mode)
     judge = PairwiseJudge(chosen, endpoint)
     with serving_judges(settings, endpoint) as where:
-        results = asyncio.run(with_judge_client(endpoint, _judge_all(judge, contexts, concurrency)))
+        results = asyncio.run(with_judge_client(endpoint, judge_pairs(judge, contexts, concurrency)))
     notes = []
     if len(items) < len(read):
         notes.append(f"Judged the first {len(items)} of the {len(read)} pairs in {path} (--limit).")
@@ -122,15 +118,3 @@ def calibrate_live(
         labels_source=str(labels_path) if labels_path is not None else None,
         notes=notes,
     )
-
-
-async def _judge_all(
-    judge: PairwiseJudge, contexts: Sequence[tuple[ScoreContext, ScoreContext]], concurrency: int
-) -> list[PairwiseResult]:
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(a: ScoreContext, b: ScoreContext) -> PairwiseResult:
-        async with gate:
-            return await judge.judge(a, b)
-
-    return list(await asyncio.gather(*(one(a, b) for a, b in contexts)))

@@ -10,19 +10,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from harness.api._judging import judge_mode, serving_judges
-from harness.config import Settings, load_settings
+from harness.api._judging import judge_endpoint, judge_pairs, resolve_rubric, serving_judges, with_judge_client
+from harness.config import load_settings
 from harness.errors import ConfigError
 from harness.models import Record
 from harness.scorers import ScoreContext
 from harness.scorers.judges import (
-    JudgeEndpoint,
     PairwiseJudge,
     PairwiseResult,
     PairwiseSummary,
-    Rubric,
-    find_rubric,
-    load_rubric,
     summarize_pairs,
 )
 
@@ -82,7 +78,6 @@ def judge_pairwise(
         FileFormatError: the rubric cannot be found or is broken.
         TraceStoreError: no such eval run.
     """
-    from harness.api._run import _cassette_dir
     from harness.api._score import cases_of
     from harness.traces import TraceStore
 
@@ -93,17 +88,12 @@ def judge_pairwise(
             "scenario": scenario,
         }
     )
-    chosen = _rubric(rubric, settings)
+    chosen = resolve_rubric(rubric, settings, "pairwise")
     if len(variants) != 2 or variants[0] == variants[1]:
         raise ConfigError(f"Give two different variants to compare, e.g. --variants v1,v2 (got {','.join(variants)}).")
     store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
-    ran = [v.name for v in record.variants]
-    unknown = [v for v in variants if v not in ran]
-    if unknown:
-        raise ConfigError(
-            f"Eval run {record.eval_run_id} has no variant {', '.join(unknown)}; it ran {', '.join(ran)}."
-        )
+    record.check_variants(variants)
     cases, notes = cases_of(record, settings.root)
     runs: dict[tuple[str, str, int], dict[str, ScoreContext]] = {}
     for trace in store.eval_run_traces(record.eval_run_id):
@@ -117,17 +107,11 @@ def judge_pairwise(
     unpaired = sum(len(by) for by in runs.values() if len(by) == 1)
     # Without an endpoint the judge is the scripted server, local and deterministic: nothing needs recording unless
     # asked. With one, judge calls follow the project's record mode (replay by default: offline, from cassettes).
-    default = "off" if settings.base_url is None else settings.record_mode
-    mode = judge_mode(record_mode or default)
-    scripted = settings.base_url is None and mode != "replay"
-    endpoint = JudgeEndpoint(
-        base_url=settings.base_url,
-        cassette_dir=_cassette_dir(settings),
-        record_mode=mode,
-        replay_ignore=tuple(settings.replay_ignore),
-    )
-    with serving_judges(settings, endpoint, scripted) as where:
-        results = asyncio.run(_judge_all(PairwiseJudge(chosen, endpoint), pairs, concurrency))
+    endpoint = judge_endpoint(settings, record_mode)
+    mode = endpoint.record_mode
+    with serving_judges(settings, endpoint) as where:
+        work = judge_pairs(PairwiseJudge(chosen, endpoint), pairs, concurrency)
+        results = asyncio.run(with_judge_client(endpoint, work))
     return PairwiseReport(
         eval_run_id=record.eval_run_id,
         variant_a=variants[0],
@@ -140,37 +124,3 @@ def judge_pairwise(
         unpaired=unpaired,
         notes=notes,
     )
-
-
-def _rubric(rubric: str | Path, settings: Settings) -> Rubric:
-    path = Path(rubric)
-    if path.suffix == ".md" or path.exists():
-        chosen = load_rubric(path if path.is_absolute() or path.exists() else settings.root / path)
-    else:
-        chosen = find_rubric(str(rubric), settings.root / "rubrics")
-    if chosen.kind != "pairwise":
-        raise ConfigError(
-            f"{chosen.path}: rubric {chosen.name} is {chosen.kind}; pairwise judging needs one with 'kind: pairwise' "
-            "(e.g. rubrics/support/pairwise-helpfulness.md)."
-        )
-    return chosen
-
-
-async def _judge_all(
-    judge: PairwiseJudge, pairs: list[tuple[ScoreContext, ScoreContext]], concurrency: int
-) -> list[PairwiseResult]:
-    from harness.agent._model import make_client
-
-    gate = asyncio.Semaphore(max(1, concurrency))
-    endpoint = judge.endpoint
-    endpoint.client = make_client(endpoint.url, endpoint.api_key, endpoint.limits.model_timeout_s)
-
-    async def one(a: ScoreContext, b: ScoreContext) -> PairwiseResult:
-        async with gate:
-            return await judge.judge(a, b)
-
-    try:
-        return list(await asyncio.gather(*(one(a, b) for a, b in pairs)))
-    finally:
-        await endpoint.client.close()
-        endpoint.client = None

@@ -52,20 +52,13 @@ def build_report(
     current, ops = _results(store, record.eval_run_id, settings)
     ran = sorted({c.variant for c in current})
     chosen = variants or ran
-    unknown = [v for v in chosen if v not in ran]
-    if unknown:
-        raise ConfigError(
-            f"Eval run {record.eval_run_id} has no variant {', '.join(unknown)}; it ran {', '.join(ran)}."
-        )
+    record.check_variants(chosen)
     before: list[CaseResult] | None = None
     before_ops: list[Operations] = []
     label: str | None = None
     mapping: dict[str, str] | None = None
     if baseline_variant is not None:
-        if baseline_variant not in ran:
-            raise ConfigError(
-                f"Eval run {record.eval_run_id} has no variant {baseline_variant}; it ran {', '.join(ran)}."
-            )
+        record.check_variants([baseline_variant])
         chosen = [v for v in chosen if v != baseline_variant] if variants is None else chosen
         before = [c for c in current if c.variant == baseline_variant]
         before_ops = [o for o in ops if o.variant == baseline_variant]

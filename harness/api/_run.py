@@ -159,7 +159,8 @@ async def _run_then_score(
     summary = await run_eval(request, on_progress)
     if not score:
         return summary
-    from harness.api._score import judges_for_cases, score_stored, with_judge_client
+    from harness.api._judging import with_judge_client
+    from harness.api._score import judges_for_cases, score_stored
 
     cases = {(ref.name, case.id): case for ref, selected in request.datasets for case in selected}
     # Judges of the rubrics cases name call the run's endpoint, under the run's record mode.

@@ -7,11 +7,11 @@ be re-scored with new or changed scorers without running the agent again. New sc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from harness.api._judging import judge_mode, serving_judges
+from harness.api._judging import judge_endpoint, resolve_rubric, serving_judges, with_judge_client
 from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.cases import Case
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # judges (jinja2 templates) load only when a rubric is used
     from harness.scorers.judges import JudgeEndpoint, RubricJudge
 
 MAX_FAILURES_SHOWN = 200
-T = TypeVar("T")
 
 
 def cases_of(record: EvalRunRecord, root: Path) -> tuple[dict[tuple[str, str], Case], list[str]]:
@@ -199,19 +198,17 @@ def score_eval_run(
 
 
 def rubric_judge(rubric: str, settings: Settings) -> RubricJudge:
-    """A judge for a rubric given as a file or as a name under ``rubrics/``."""
-    from harness.scorers.judges import RubricJudge, find_rubric, load_rubric
+    """A judge for a pointwise rubric given as a file or as a name under ``rubrics/``."""
+    from harness.scorers.judges import RubricJudge
 
-    path = Path(rubric)
-    if path.suffix == ".md" or path.exists():
-        loaded = load_rubric(path if path.is_absolute() or path.exists() else settings.root / path)
-    else:
-        loaded = find_rubric(rubric, settings.root / "rubrics")
-    if loaded.kind != "pointwise":
-        raise ConfigError(
-            f"{loaded.path}: rubric {loaded.name} is pairwise; judge two variants with `agenteval judge pairwise`."
-        )
-    return RubricJudge(loaded)
+    return RubricJudge(resolve_rubric(rubric, settings, "pointwise"))
+
+
+def find_judge(name: str, settings: Settings) -> RubricJudge:
+    """The judge of a rubric a case names (``rubrics: [name]``)."""
+    from harness.scorers.judges import RubricJudge, find_rubric
+
+    return RubricJudge(find_rubric(name, settings.root / "rubrics"))
 
 
 def judges_for_cases(
@@ -222,54 +219,8 @@ def judges_for_cases(
     names = sorted({name for case in cases for name in case.rubrics})
     if not names:
         return [], None
-    endpoint = run_judge_endpoint(settings, base_url)
+    endpoint = judge_endpoint(settings, base_url=base_url, during_run=True)
     judges = [find_judge(name, settings) for name in names]
     for judge in judges:
         judge.endpoint = endpoint
     return judges, endpoint
-
-
-def run_judge_endpoint(settings: Settings, base_url: str | None) -> JudgeEndpoint:
-    """The endpoint of judges scoring an eval run as it runs: the run's endpoint, under the settings' record mode."""
-    from harness.scorers.judges import JudgeEndpoint
-
-    return JudgeEndpoint(
-        base_url=base_url,
-        cassette_dir=settings.root / "cassettes",
-        record_mode=judge_mode(settings.record_mode),
-        replay_ignore=tuple(settings.replay_ignore),
-    )
-
-
-def find_judge(name: str, settings: Settings) -> RubricJudge:
-    """The judge of a rubric a case names (``rubrics: [name]``)."""
-    from harness.scorers.judges import RubricJudge, find_rubric
-
-    return RubricJudge(find_rubric(name, settings.root / "rubrics"))
-
-
-def judge_endpoint(settings: Settings, record_mode: str | None, base_url: str | None = None) -> JudgeEndpoint:
-    """Where judges call: the settings' endpoint (then the project's record mode), else the scripted server (then
-    nothing is recorded unless asked: it is local and deterministic)."""
-    from harness.scorers.judges import JudgeEndpoint
-
-    url = base_url or settings.base_url
-    default = "off" if url is None else settings.record_mode
-    return JudgeEndpoint(
-        base_url=url,
-        cassette_dir=settings.root / "cassettes",
-        record_mode=judge_mode(record_mode or default),
-        replay_ignore=tuple(settings.replay_ignore),
-    )
-
-
-async def with_judge_client(endpoint: JudgeEndpoint, work: Awaitable[T]) -> T:
-    """One openai client for every judge call of the pass, made inside the loop that uses it."""
-    from harness.agent._model import make_client
-
-    endpoint.client = make_client(endpoint.url, endpoint.api_key, endpoint.limits.model_timeout_s)
-    try:
-        return await work
-    finally:
-        await endpoint.client.close()
-        endpoint.client = None

@@ -242,7 +242,8 @@ class EvalSession:
         settings: Settings,
         chosen: Sequence[Scorer] | None,
     ) -> tuple[RunTrace, list[ScoreRecord]]:
-        from harness.api._score import judges_for_cases, with_judge_client
+        from harness.api._judging import with_judge_client
+        from harness.api._score import judges_for_cases
         from harness.runner import run_single
         from harness.scorers import ScoreContext, builtin_scorers_for, new_scoring_id, score_runs
 
@@ -269,14 +270,15 @@ class EvalSession:
 
         The judge calls the run's endpoint under the session's record mode, so it replays from cassettes too.
         """
-        from harness.api._score import rubric_judge, run_judge_endpoint, with_judge_client
+        from harness.api._judging import judge_endpoint, with_judge_client
+        from harness.api._score import rubric_judge
         from harness.scorers import ScoreContext, new_scoring_id, score_runs
 
         settings = self.settings(config)
         judge = rubric_judge(rubric, settings)
         replaying = settings.record_mode == "replay"
         base_url = settings.base_url or (REPLAY_BASE_URL if replaying else self._server(settings).base_url)
-        endpoint = run_judge_endpoint(settings, base_url)
+        endpoint = judge_endpoint(settings, base_url=base_url, during_run=True)
         judge.endpoint = endpoint
         ctx = ScoreContext(trace=result.trace, case=result.case, prices=dict(settings.prices))
         work = score_runs([ctx], [judge], scoring_id=new_scoring_id(), every_case=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
+from harness.errors import ConfigError
 from harness.models._base import Record
 from harness.models.cases import DatasetRef, Variant
 
@@ -45,3 +47,13 @@ class EvalRunRecord(Record):
     """Concurrency the run started with."""
     metadata: dict[str, Any] = {}
     """Anything else (agenteval version, command line)."""
+
+    def check_variants(self, names: Sequence[str], hint: str = "") -> None:
+        """Raise :class:`ConfigError` naming the variants this eval run did not run (``hint``: how to fix it)."""
+        ran = [v.name for v in self.variants]
+        unknown = [name for name in names if name not in ran]
+        if unknown:
+            raise ConfigError(
+                f"Eval run {self.eval_run_id} has no variant {', '.join(unknown)}; it ran {', '.join(ran)}."
+                + (f" {hint}" if hint else "")
+            )
