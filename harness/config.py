@@ -94,6 +94,11 @@ class Settings(Record):
     """Where the settings came from (for messages)."""
 
     @property
+    def scenario_source(self) -> str | Path:
+        """The scripted server's scenario: a file under the project root when there is one, else a bundled name."""
+        return self.root / self.scenario if (self.root / self.scenario).exists() else self.scenario
+
+    @property
     def store_path(self) -> Path:
         """The trace store file: ``db``, relative to the project root unless absolute."""
         return self.db if self.db.is_absolute() else self.root / self.db

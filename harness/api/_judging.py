@@ -99,10 +99,7 @@ def serving_judges(settings: Settings, endpoint: JudgeEndpoint, scripted: bool |
         return
     from harness.mockllm import MockLLMServer
 
-    scenario: str | Path = settings.scenario
-    if (settings.root / settings.scenario).exists():
-        scenario = settings.root / settings.scenario
-    with MockLLMServer(scenario) as server:
+    with MockLLMServer(settings.scenario_source) as server:
         endpoint.base_url = server.base_url
         yield f"scripted server in-process (scenario {settings.scenario})"
 

@@ -197,10 +197,7 @@ def _endpoint(settings: Settings, request: EvalRequest) -> Iterator[None]:
         return
     from harness.mockllm import MockLLMServer
 
-    scenario: str | Path = settings.scenario
-    if (settings.root / settings.scenario).exists():
-        scenario = settings.root / settings.scenario
-    with MockLLMServer(scenario) as server, _openai_environment(server.base_url):
+    with MockLLMServer(settings.scenario_source) as server, _openai_environment(server.base_url):
         request.base_url = server.base_url
         yield
 

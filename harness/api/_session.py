@@ -385,9 +385,7 @@ class EvalSession:
         """The scripted model server for the settings' scenario, started once per session."""
         from harness.mockllm import MockLLMServer
 
-        scenario: str | Path = settings.scenario
-        if (settings.root / settings.scenario).exists():
-            scenario = settings.root / settings.scenario
+        scenario = settings.scenario_source
         key = str(scenario)
         if key not in self._servers:
             self._servers[key] = MockLLMServer(scenario).start()
