@@ -4,11 +4,7 @@ The package is laid out by stage (see ARCHITECTURE.md): ``mockllm`` is the scrip
 the harness is tested against; later stages (agent, traces, replay, datasets, runner, scorers, reporting) build on it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("agenteval")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
+"""The package version; pyproject.toml reads it from here (``[tool.hatch.version]``)."""
 
 __all__ = ["__version__"]
