@@ -20,6 +20,9 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z
 _CARD = re.compile(r"(?<![\d*])\d(?:[ -]?\d){12,18}(?!\d)")
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{6,22}\d(?![\w])")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
+# What every built-in pattern needs: an "@" (e-mail), or 8+ digits-and-separators from a digit to a digit (a card's
+# digits with spaces or hyphens, a phone number's). One search rules out most strings before the three substitutions.
+_MAYBE_PII = re.compile(r"@|\d[\d\s().-]{6,}\d")
 _CACHED_LEN = 8_000
 _CACHE_SIZE = 2048  # at most ~16 MB of cached text
 
@@ -96,12 +99,13 @@ class Redactor:
             count += 1
             return "[PHONE]"
 
-        if self.cards:
-            value = _CARD.sub(card, value)
-        if self.emails:
-            value = _EMAIL.sub(email, value)
-        if self.phones:
-            value = _PHONE.sub(phone, value)
+        if _MAYBE_PII.search(value) is not None:
+            if self.cards:
+                value = _CARD.sub(card, value)
+            if self.emails:
+                value = _EMAIL.sub(email, value)
+            if self.phones:
+                value = _PHONE.sub(phone, value)
         for pattern, replacement in self._extra:
             value, found = pattern.subn(replacement, value)
             count += found
