@@ -156,6 +156,13 @@ async def _run_then_score(
     request: EvalRequest, on_progress: ProgressCallback | None, settings: Settings, score: bool
 ) -> EvalSummary:
     """Run, then score the stored runs (in the same endpoint and network context: judges call models too)."""
+    with request.store.kept_open():
+        return await _run_and_score(request, on_progress, settings, score)
+
+
+async def _run_and_score(
+    request: EvalRequest, on_progress: ProgressCallback | None, settings: Settings, score: bool
+) -> EvalSummary:
     summary = await run_eval(request, on_progress)
     if not score:
         return summary

@@ -88,6 +88,21 @@ class TraceStore:
             con.close()
 
     @contextmanager
+    def kept_open(self) -> Iterator[TraceStore]:
+        """Keep the database open in this process for the block, without sharing a connection.
+
+        Every connection opened meanwhile, from any thread, attaches to the open database instead of loading it
+        again (about 1 ms instead of 18), and the checkpoint DuckDB makes when the last connection to a file closes
+        happens once, at the end of the block, instead of after every write. For a sequence of operations that
+        each open their own connection (an eval run: its record, the writer thread, the record again, scoring).
+        """
+        keeper = self._open_for_writing()
+        try:
+            yield self
+        finally:
+            keeper.close()
+
+    @contextmanager
     def _connection(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._con is not None:
             yield self._con

@@ -176,3 +176,32 @@ def test_a_large_batch_round_trips_like_a_small_one(store: TraceStore) -> None:
     assert sorted(store.list_runs(limit=None), key=lambda r: r.run_id) == [t.run for t in traces]
     assert store.get_trace("r07") == traces[7]
     assert _counts(store) == {"runs": 12, "spans": 60, "llm_calls": 24, "tool_calls": 24, "messages": 132}
+
+
+def test_kept_open_lets_other_connections_and_threads_attach_and_checkpoints_once_at_the_end(
+    store: TraceStore,
+) -> None:
+    import threading
+
+    wal = store.path.with_name(store.path.name + ".wal")
+    with store.kept_open():
+        store.write_trace(make_trace("run-1"))  # its own connection, attached to the open database
+        other = TraceStore(store.path)  # another store object on the same file: reads what was written
+        assert other.get_run("run-1").status == "completed"
+        errors: list[BaseException] = []
+
+        def write_from_a_thread() -> None:
+            try:
+                with store.session():
+                    store.write_trace(make_trace("run-2"))
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        thread = threading.Thread(target=write_from_a_thread)
+        thread.start()
+        thread.join()
+        assert errors == []
+        assert wal.exists()  # the writes are in the write-ahead log: nothing has checkpointed them yet
+    assert not wal.exists()  # the last connection closed: checkpointed into the file
+    assert _counts(store)["runs"] == 2
+    assert {r.run_id for r in TraceStore(store.path).list_runs()} == {"run-1", "run-2"}
