@@ -4,11 +4,29 @@ The reference support agent (an online shop's support desk) lives in :mod:`harne
 :func:`harness.agent.reference.support_agent`.
 """
 
-from harness.agent.guards import ApprovalPolicy, ApprovalRequest, CircuitBreaker, CircuitBreakers, Limits
-from harness.agent.prompts import Prompt, available_versions
-from harness.agent.redaction import NO_REDACTION, Redactor
-from harness.agent.runtime import Agent, AgentResult, ModelSettings, TraceSink
-from harness.agent.tools import Tool, ToolContext, ToolError, tool
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.agent.guards import ApprovalPolicy, ApprovalRequest, CircuitBreaker, CircuitBreakers, Limits
+    from harness.agent.prompts import Prompt, available_versions
+    from harness.agent.redaction import NO_REDACTION, Redactor
+    from harness.agent.runtime import Agent, AgentResult, ModelSettings, TraceSink
+    from harness.agent.tools import Tool, ToolContext, ToolError, tool
+
+# Each name is imported when it is first asked for: an eval run of another agent kind, or the trace writer that only
+# wants the redactor, need not load the runtime, its prompts (jinja2) and tools (about 60 ms).
+_WHERE: dict[str, str] = {
+    **dict.fromkeys(
+        ("ApprovalPolicy", "ApprovalRequest", "CircuitBreaker", "CircuitBreakers", "Limits"), "harness.agent.guards"
+    ),
+    **dict.fromkeys(("Prompt", "available_versions"), "harness.agent.prompts"),
+    **dict.fromkeys(("NO_REDACTION", "Redactor"), "harness.agent.redaction"),
+    **dict.fromkeys(("Agent", "AgentResult", "ModelSettings", "TraceSink"), "harness.agent.runtime"),
+    **dict.fromkeys(("Tool", "ToolContext", "ToolError", "tool"), "harness.agent.tools"),
+}
 
 __all__ = [
     "NO_REDACTION",
@@ -29,3 +47,12 @@ __all__ = [
     "available_versions",
     "tool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.agent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
