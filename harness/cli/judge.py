@@ -12,10 +12,10 @@ from rich.table import Table
 
 from harness import api
 from harness.cli._common import EXIT_USAGE, call, console, err_console
-from harness.models.calibration import CalibrationReport
 
-if TYPE_CHECKING:  # the judges import openai: `agenteval --help` should not pay for it
+if TYPE_CHECKING:  # the judges import openai, the reports are 40 pydantic models: other commands need neither
     from harness.api._pairwise import PairwiseReport
+    from harness.models.calibration import CalibrationReport
 
 app = typer.Typer(
     help=(

@@ -59,3 +59,22 @@ def test_a_large_output_reaches_the_pipe_whole() -> None:
     assert result.returncode == 0, result.stderr
     assert len(result.stdout) > 100_000
     assert len(json.loads(result.stdout)["cases"]) >= 60
+
+
+@pytest.mark.parametrize(
+    ("code", "absent"),
+    [
+        # `agenteval --help` and every command's start: no model client, no store, no data frames.
+        ("import harness.cli", ("openai", "duckdb", "pandas", "jinja2", "harness.models.calibration")),
+        # An eval run of a model or a user's agent: the support agent's runtime, prompts and tools stay unloaded.
+        (
+            "import harness.cli, harness.api._run, harness.agent.adapters.tool_calling, harness.runner",
+            ("harness.agent.runtime", "harness.agent.prompts", "jinja2", "pandas"),
+        ),
+    ],
+)
+def test_what_a_command_does_not_import(code: str, absent: tuple[str, ...]) -> None:
+    probe = f"import sys\n{code}\nprint(','.join(m for m in {absent!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
