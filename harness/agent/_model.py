@@ -203,6 +203,7 @@ def _register_route(client: openai.AsyncOpenAI, key: str) -> None:
         return
     headers = {name: value for name, value in client.default_headers.items() if isinstance(value, str)}
     headers["Authorization"] = f"Bearer {key}"
+    headers["X-Stainless-Async"] = "async:asyncio"  # what the SDK reports from inside a call; the runtime is asyncio
     headers["X-Stainless-Retry-Count"] = "0"  # retries are ours, and every attempt is a new request
     _ROUTES[client] = _Route(http, f"{str(client.base_url).rstrip('/')}/chat/completions", headers)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -114,9 +115,7 @@ def _through_both(
     seen: list[tuple[dict[str, str], bytes]] = []
     errors: list[BaseException | None] = []
 
-    async def both(base_url: str) -> None:
-        client = make_client(base_url, api_key="sk-test-key")
-        assert client in _ROUTES  # else both calls would go through the SDK and compare it with itself
+    async def both(client: Any) -> None:
         try:
             try:
                 await client.chat.completions.create(**REQUEST, timeout=60.0)  # type: ignore[call-overload]
@@ -133,7 +132,10 @@ def _through_both(
             await client.close()
 
     with MockLLMServer(faults=faults, on_request=lambda r, p: seen.append((dict(r.headers), r.body))) as server:
-        asyncio.run(both(server.base_url))
+        # Made outside the event loop, as a caller may: what the SDK reports of the loop is read inside the call.
+        client = make_client(server.base_url, api_key="sk-test-key")
+        assert client in _ROUTES  # else both calls would go through the SDK and compare it with itself
+        asyncio.run(both(client))
     return seen, errors
 
 
