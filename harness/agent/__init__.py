@@ -6,8 +6,9 @@ The reference support agent (an online shop's support desk) lives in :mod:`harne
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_names
 
 if TYPE_CHECKING:
     from harness.agent.guards import ApprovalPolicy, ApprovalRequest, CircuitBreaker, CircuitBreakers, Limits
@@ -49,10 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.agent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+__getattr__ = lazy_names(__name__, _WHERE, globals())

@@ -7,8 +7,9 @@ second to import; ``agenteval --help`` should not pay for them).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_names
 
 _WHERE: dict[str, str] = {
     "run_agent": "harness.api._agent",
@@ -141,10 +142,4 @@ if TYPE_CHECKING:
     from harness.mockllm.selfcheck import SelfCheckReport
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+__getattr__ = lazy_names(__name__, _WHERE, globals())

@@ -7,8 +7,9 @@ responses.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_names
 
 # Names are resolved on first use: the eval runner and most commands never start a server, and the server's modules
 # (scenarios with their jinja2 templates, faults, the HTTP engine) take a tenth of a second to import.
@@ -77,10 +78,4 @@ if TYPE_CHECKING:
     from harness.mockllm.server import MockLLMServer, background_server
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.mockllm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+__getattr__ = lazy_names(__name__, _WHERE, globals())

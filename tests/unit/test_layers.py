@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # Top to bottom. Names are first-level modules of `harness` (packages or modules). `_yaml` (file loading with
-# file:line errors, shared by scenarios, datasets and rubrics) sits just above `errors`.
+# file:line errors, shared by scenarios, datasets and rubrics) sits just above `errors`; `_lazy` (packages that
+# import their names on first use) sits beside it.
 LAYERS: list[set[str]] = [
     {"cli"},
     {"api"},
@@ -17,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"config"},
     {"models"},
     {"_yaml"},
-    {"errors"},
+    {"errors", "_lazy"},
 ]
 
 
