@@ -133,14 +133,11 @@ def replay_run(
     """
     from harness.traces import TraceStore
 
-    original = TraceStore(db).get_trace(run_id)
+    store = TraceStore(db)
+    original = store.get_trace(run_id)
     run = original.run
     if run.agent_name != "support":
-        raise ConfigError(
-            f"Run {run.run_id[:12]} is of agent '{run.agent_name}'; replay from traces supports the "
-            "reference support agent so far. Replay other agents from cassettes: "
-            "`agenteval run --record-mode replay`."
-        )
+        return _replay_case(store, original, prompt_version=prompt_version, model=model, base_url=base_url)
     chats = [s for s in original.spans if s.operation == sc.OP_CHAT]
     first = chats[0].attributes.get(sc.REQUEST_BODY) if chats else None
     if not isinstance(first, dict):
@@ -176,6 +173,97 @@ def replay_run(
         return _compare(original, asyncio.run(_execute(agent, run.input, cassette)), cassette, [], fork)
 
 
+def _replay_case(
+    store: Any, original: RunTrace, *, prompt_version: str | None, model: str | None, base_url: str | None
+) -> ReplayReport:
+    """Replay an eval run of another agent kind (a model offered tools, or a team's own ``module:function``): the
+    case and variant come from the eval run's record and dataset file, the model's answers from the trace, and the
+    results of the tools traced with ``@trace_tool`` from the trace too (they do not run)."""
+    from harness.agent.adapters import make_agent_under_test
+    from harness.agent.instrument import RecordedTools, replaying_tools
+    from harness.agent.under_test import CaseJob
+    from harness.runner.plan import seed_for
+
+    run = original.run
+    if run.eval_run_id is None or run.case_id is None or run.dataset is None:
+        raise ConfigError(
+            f"Run {run.run_id[:12]} of agent '{run.agent_name}' was not made by an eval run, so its case is unknown: "
+            "replay from traces needs `agenteval run` (or the pytest plugin) runs, or the reference support agent."
+        )
+    record = store.get_eval_run(run.eval_run_id)
+    if record.agent == "recorded":
+        raise ConfigError(f"Run {run.run_id[:12]} was scored from a transcript: it made no call there is to replay.")
+    case = _case_of(record, run.dataset, run.case_id)
+    variant = next((v for v in record.variants if v.name == run.variant), None)
+    if variant is None:
+        raise ConfigError(f"Eval run {record.eval_run_id[:12]} has no variant '{run.variant}' for run {run.run_id}.")
+    fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
+    if fork:
+        variant = variant.model_copy(update=fork)
+    recorded_url = run.base_url or "https://api.openai.com/v1"
+    redactor = Redactor()
+    cassette = CaseCassette.from_interactions(_interactions(original, recorded_url), _RedactingScrubber(redactor))
+    tools = RecordedTools.from_spans(original.spans)
+    agent = make_agent_under_test(record.agent)
+    install_routing()
+
+    def job(url: str) -> CaseJob:
+        return CaseJob(
+            case=case,
+            variant=variant,
+            run_id=f"replay-{uuid.uuid4().hex[:20]}",
+            epoch=run.epoch or 1,
+            seed=seed_for(run.dataset or "", case.id, run.epoch or 1),
+            base_url=url,
+            timeout_s=120.0,
+        )
+
+    async def execute(url: str) -> RunTrace:
+        from harness.api._run import _openai_environment
+
+        with _openai_environment(url), using_cassette(cassette), replaying_tools(tools):
+            return await agent.run_case(job(url))
+
+    if not fork:
+        with network_blocked():
+            replayed = asyncio.run(execute(recorded_url))
+        return _compare(original, replayed, cassette, tools.problems, fork)
+    cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
+    tools.live = True  # and tools the recording does not hold run for real
+    if base_url is not None:
+        return _compare(original, asyncio.run(execute(base_url)), cassette, [], fork)
+    from harness.config import load_settings
+    from harness.mockllm import MockLLMServer
+
+    with MockLLMServer(load_settings().scenario_source) as server:
+        return _compare(original, asyncio.run(execute(server.base_url)), cassette, [], fork)
+
+
+def _case_of(record: Any, dataset: str, case_id: str) -> Any:
+    """The case as the eval run ran it, from the dataset file its record names."""
+    from pathlib import Path
+
+    from harness.datasets import DatasetError, load_dataset
+
+    ref = next((d for d in record.datasets if d.name == dataset), None)
+    if ref is None or not Path(ref.path).exists():
+        where = f" ({ref.path} is gone)" if ref is not None else ""
+        raise ConfigError(
+            f"The dataset '{dataset}' of eval run {record.eval_run_id[:12]} cannot be found{where}: replay needs its "
+            "case. Run agenteval from the project the eval ran in."
+        )
+    try:
+        loaded = load_dataset(ref.path)
+    except DatasetError as exc:
+        raise ConfigError(
+            f"The dataset {ref.path} of eval run {record.eval_run_id[:12]} no longer loads: {exc}"
+        ) from None
+    case = next((c for c in loaded.dataset.cases if c.id == case_id), None)
+    if case is None:
+        raise ConfigError(f"The dataset {ref.path} no longer has the case '{case_id}' that run was made from.")
+    return case
+
+
 async def _execute(agent: Any, message: str, cassette: CaseCassette) -> RunTrace:
     with using_cassette(cassette):
         result = await agent.run_async(message, run_id=f"replay-{uuid.uuid4().hex[:20]}")
@@ -188,9 +276,14 @@ def _compare(
     run = original.run
     problems = [*cassette.finish(), *tool_problems]
     divergence = None
+    chats = [s for s in replayed.spans if s.operation == sc.OP_CHAT]
+    # The reference runtime ends its run on a miss; a team's agent sees an exception it may handle or not: either
+    # way the chat span that missed says so.
+    missed = next((i for i, s in enumerate(chats, 1) if s.attributes.get(sc.ERROR_TYPE) == "cassette_miss"), None)
     if replayed.run.error_type == "cassette_miss":
-        step = len([s for s in replayed.spans if s.operation == sc.OP_CHAT])
-        divergence = f"model call {step}: {replayed.run.error_message}"
+        divergence = f"model call {len(chats)}: {replayed.run.error_message}"
+    elif missed is not None:
+        divergence = f"model call {missed}: {chats[missed - 1].status_message}"
     elif fork and cassette.index.unplayed:
         first_live = 1 + len(cassette.recorded) - len(cassette.index.unplayed)
         divergence = (

@@ -14,6 +14,9 @@ Tools are traced with :func:`trace_tool`, as a decorator or a context manager::
     with trace_tool("search", {"query": query}) as span:
         span.result = index.search(query)
 
+During ``agenteval replay`` (inside :func:`replaying_tools`), functions decorated with :func:`trace_tool` do not run:
+they answer with what the recorded run's calls returned, or raise its failures again (:class:`RecordedTools`).
+
 Outside an active run everything is a pass-through: the patched client behaves exactly as the original, and traced
 tools just run. Recording never changes what the user's code sees; a failure to record is noted on the span.
 
@@ -31,17 +34,20 @@ outputs helper) and the Responses API are not traced.
 
 from harness.agent.instrument._openai import install, is_installed, uninstall
 from harness.agent.instrument._run import NOTE, ActiveRun, active_run, current_run, exception_attributes
-from harness.agent.instrument._tools import ToolSpan, trace_tool
+from harness.agent.instrument._tools import RecordedTools, ToolNotRecordedError, ToolSpan, replaying_tools, trace_tool
 
 __all__ = [
     "NOTE",
     "ActiveRun",
+    "RecordedTools",
+    "ToolNotRecordedError",
     "ToolSpan",
     "active_run",
     "current_run",
     "exception_attributes",
     "install",
     "is_installed",
+    "replaying_tools",
     "trace_tool",
     "uninstall",
 ]

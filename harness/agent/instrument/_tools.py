@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -13,6 +17,7 @@ from harness.agent._tracing import OpenSpan
 from harness.agent.instrument._run import _PARENT, ActiveRun, current_run, exception_attributes, jsonable
 from harness.agent.tools import render_result
 from harness.models import semconv as sc
+from harness.models.traces import Span
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +80,7 @@ class ToolSpan:
         span.attributes.update(self.attributes)
         if self.result is not _UNSET:
             span.attributes[sc.TOOL_CALL_RESULT] = render_result(jsonable(self.result))
+            span.attributes[sc.TOOL_RESULT_KIND] = "text" if isinstance(self.result, str) else "json"
         if exc is not None:
             self.outcome = "error" if self.outcome == "ok" else self.outcome
             span.event(sc.EVENT_EXCEPTION, **exception_attributes(exc))
@@ -129,7 +135,9 @@ def _decorate(fn: F, name: str) -> F:
             if current_run() is None:
                 return await fn(*args, **kwargs)
             with open_span(args, kwargs) as span:
-                span.result = await fn(*args, **kwargs)
+                recorded = _RECORDED.get()
+                call = recorded.take(name) if recorded is not None else None
+                span.result = recorded.answer(call, fn) if recorded and call else await fn(*args, **kwargs)
                 return span.result
 
         return traced_async  # type: ignore[return-value]
@@ -139,10 +147,112 @@ def _decorate(fn: F, name: str) -> F:
         if current_run() is None:
             return fn(*args, **kwargs)
         with open_span(args, kwargs) as span:
-            span.result = fn(*args, **kwargs)
+            recorded = _RECORDED.get()
+            call = recorded.take(name) if recorded is not None else None
+            span.result = recorded.answer(call, fn) if recorded and call else fn(*args, **kwargs)
             return span.result
 
     return traced  # type: ignore[return-value]
+
+
+_Call = tuple[str, str, str | None, dict[str, Any] | None]
+
+
+class ToolNotRecordedError(RuntimeError):
+    """A replay called a traced tool more often than the recorded run did."""
+
+
+@dataclass
+class RecordedTools:
+    """What a recorded run's traced tools returned, call by call in order per tool name: a replay answers with it
+    instead of running the tools (a replayed refund must not refund).
+
+    A recorded result comes back as the kind of value it was (``agenteval.tool.result_kind``: the string as is, or
+    the JSON decoded; traces from before that attribute: JSON objects and arrays decoded, anything else as text). A
+    recorded failure is raised again: an exception of the same class when the tool's module defines one by that name
+    (or it is a built-in one), else one made with that name, with the same message.
+    """
+
+    calls: dict[str, list[_Call]] = field(default_factory=dict)
+    """Per tool name: (outcome, result, result kind, the exception event's attributes) of each call."""
+    live: bool = False
+    """A call the recording does not hold runs the real tool (a fork); otherwise it fails the call."""
+    problems: list[str] = field(default_factory=list)
+    """Calls the recording does not hold."""
+
+    @classmethod
+    def from_spans(cls, spans: Iterable[Span]) -> RecordedTools:
+        recorded = cls()
+        for span in spans:
+            if span.operation != sc.OP_EXECUTE_TOOL or sc.TOOL_CALL_RESULT not in span.attributes:
+                continue
+            exception = next((e for e in span.events if e.name == sc.EVENT_EXCEPTION), None)
+            recorded.calls.setdefault(str(span.attributes.get(sc.TOOL_NAME)), []).append(
+                (
+                    str(span.attributes.get(sc.TOOL_OUTCOME, "ok")),
+                    str(span.attributes[sc.TOOL_CALL_RESULT]),
+                    span.attributes.get(sc.TOOL_RESULT_KIND),
+                    exception.attributes if exception is not None else None,
+                )
+            )
+        return recorded
+
+    def take(self, name: str) -> _Call | None:
+        """The next recorded call of ``name``; ``None`` when the recording has no more and the tool is to run.
+
+        Raises:
+            ToolNotRecordedError: no more recorded calls, and not :attr:`live`.
+        """
+        queue = self.calls.get(name)
+        if queue:
+            return queue.pop(0)
+        if self.live:
+            return None
+        self.problems.append(f"the replay called {name} more often than the original run")
+        raise ToolNotRecordedError(f"{name}: this call is not in the recorded run")
+
+    def answer(self, call: _Call, fn: Callable[..., Any]) -> Any:
+        """What the recorded call returned, or its failure raised again."""
+        outcome, result, kind, exception = call
+        if outcome != "ok":
+            raise _exception(fn, exception or {}, result)
+        if kind == "text":
+            return result
+        try:
+            value = json.loads(result)
+        except ValueError:
+            return result
+        return value if kind == "json" or isinstance(value, dict | list) else result
+
+
+def _exception(fn: Callable[..., Any], event: dict[str, Any], result: str) -> BaseException:
+    """The recorded failure as an exception, from the span's exception event (else from the stored result,
+    ``Error: {type}: {message}``)."""
+    name = str(event.get("exception.type") or "ToolError")
+    message = str(event.get("exception.message", result.removeprefix("Error: ").removeprefix(f"{name}: ")))
+    found = getattr(fn, "__globals__", {}).get(name) or getattr(builtins, name, None)
+    if isinstance(found, type) and issubclass(found, Exception):
+        try:
+            return found(message)
+        except Exception:  # a constructor that wants other arguments
+            pass
+    made: type[Exception] = type(name, (Exception,), {})
+    return made(message)
+
+
+_RECORDED: ContextVar[RecordedTools | None] = ContextVar("agenteval_recorded_tools", default=None)
+
+
+@contextmanager
+def replaying_tools(recorded: RecordedTools) -> Iterator[RecordedTools]:
+    """While the block runs (and in tasks and ``to_thread`` workers it starts), functions decorated with
+    :func:`trace_tool` answer from ``recorded`` instead of running. Tools traced with the context-manager form run
+    their block for real: there is no function to stand in for."""
+    token = _RECORDED.set(recorded)
+    try:
+        yield recorded
+    finally:
+        _RECORDED.reset(token)
 
 
 def _bound_arguments(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
