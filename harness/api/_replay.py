@@ -190,6 +190,9 @@ def _replay_case(
             f"Run {run.run_id[:12]} of agent '{run.agent_name}' was not made by an eval run, so its case is unknown: "
             "replay from traces needs `agenteval run` (or the pytest plugin) runs, or the reference support agent."
         )
+    from harness.config import load_settings
+
+    settings = load_settings()
     record = store.get_eval_run(run.eval_run_id)
     if record.agent == "recorded":
         raise ConfigError(f"Run {run.run_id[:12]} was scored from a transcript: it made no call there is to replay.")
@@ -215,7 +218,7 @@ def _replay_case(
             epoch=run.epoch or 1,
             seed=seed_for(run.dataset or "", case.id, run.epoch or 1),
             base_url=url,
-            timeout_s=120.0,
+            timeout_s=settings.timeout_s,
         )
 
     async def execute(url: str) -> RunTrace:
@@ -232,10 +235,9 @@ def _replay_case(
     tools.live = True  # and tools the recording does not hold run for real
     if base_url is not None:
         return _compare(original, asyncio.run(execute(base_url)), cassette, [], fork)
-    from harness.config import load_settings
     from harness.mockllm import MockLLMServer
 
-    with MockLLMServer(load_settings().scenario_source) as server:
+    with MockLLMServer(settings.scenario_source) as server:
         return _compare(original, asyncio.run(execute(server.base_url)), cassette, [], fork)
 
 

@@ -43,6 +43,11 @@ def replay(
     it diverged. With `--prompt-version` or `--model` it is a fork ("what if"): the recorded steps are replayed up to
     the first request the change alters, then the run continues live; the original and the fork are shown side by
     side (a fork always exits 0).
+
+    Every agent kind replays: the reference support agent from any run; your own `module:function` agent and the
+    tool-calling agent from the runs of `agenteval run` or the pytest plugin. Run it from the project's folder: the
+    case comes from the dataset file the eval run used, the function from your code as it is now. Tools decorated
+    with `@trace_tool` answer from the trace; untraced tools run for real.
     """
     report = call(lambda: api.replay_run(run_id, db=db, prompt_version=prompt_version, model=model, base_url=base_url))
     if report.fork and not as_json:
