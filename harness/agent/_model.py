@@ -7,12 +7,14 @@ import http.cookiejar
 import json
 import os
 import random
+import ssl
 import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 import openai
 import orjson
@@ -71,14 +73,10 @@ def make_client(base_url: str | None, api_key: str | None = None, timeout_s: flo
                 "(the scripted server needs no key)."
             )
         key = "agenteval-no-key"
+    options: dict[str, Any] = {} if timeout_s is None else {"timeout": timeout_s}  # None would mean "no timeout"
     http_client = openai.DefaultAsyncHttpxClient(cookies=_NoCookies())
-    if timeout_s is None:
-        client = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, http_client=http_client)
-    else:
-        client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=key, max_retries=0, timeout=timeout_s, http_client=http_client
-        )
-    _register_route(client, key)
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, http_client=http_client, **options)
+    _ROUTES[client] = _route(client, http_client, key)
     return client
 
 
@@ -191,21 +189,18 @@ class _Route:
 
 
 _ROUTES: weakref.WeakKeyDictionary[openai.AsyncOpenAI, _Route] = weakref.WeakKeyDictionary()
-"""The clients :func:`make_client` built, whose authentication is known: a static key. Any other client (Azure,
-workload identity, a user's own) goes through the SDK."""
+"""The clients :func:`make_client` built, whose authentication is known (a static key) and whose httpx2 client is
+its own. Any other client (Azure, workload identity, a user's own) goes through the SDK."""
 
 
-def _register_route(client: openai.AsyncOpenAI, key: str) -> None:
-    http = getattr(client, "_client", None)
-    if not isinstance(http, httpx2.AsyncClient):
-        return
-    if getattr(client, "_workload_identity_auth", None) is not None or getattr(client, "_provider_runtime", None):
-        return
-    headers = {name: value for name, value in client.default_headers.items() if isinstance(value, str)}
-    headers["Authorization"] = f"Bearer {key}"
+def _route(client: openai.AsyncOpenAI, http: httpx2.AsyncClient, key: str) -> _Route:
+    # Merged as the SDK merges them: case-insensitively, the client's default headers (which carry
+    # OPENAI_CUSTOM_HEADERS) winning over the bearer key.
+    headers = httpx2.Headers({"Authorization": f"Bearer {key}"})
+    headers.update({name: value for name, value in client.default_headers.items() if isinstance(value, str)})
     headers["X-Stainless-Async"] = "async:asyncio"  # what the SDK reports from inside a call; the runtime is asyncio
     headers["X-Stainless-Retry-Count"] = "0"  # retries are ours, and every attempt is a new request
-    _ROUTES[client] = _Route(http, f"{str(client.base_url).rstrip('/')}/chat/completions", headers)
+    return _Route(http, f"{str(client.base_url).rstrip('/')}/chat/completions", dict(headers.items()))
 
 
 async def _post_chat(client: openai.AsyncOpenAI, request: dict[str, Any], timeout_s: float) -> tuple[int, bytes]:
@@ -235,7 +230,7 @@ async def _post_chat(client: openai.AsyncOpenAI, request: dict[str, Any], timeou
         response = await route.http.send(outgoing)
     except httpx2.TimeoutException as exc:
         raise openai.APITimeoutError(request=outgoing) from exc
-    except Exception as exc:  # as the SDK does: a dropped connection, or a cassette miss (kept as the cause)
+    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:  # what the SDK wraps, and only that
         raise openai.APIConnectionError(request=outgoing) from exc
     if response.status_code >= 400:
         raise client._make_status_error_from_response(response)

@@ -149,6 +149,44 @@ def test_the_direct_route_sends_what_the_sdk_sends(monkeypatch: pytest.MonkeyPat
     assert json.loads(ours_body) == json.loads(sdk_body) == REQUEST
 
 
+def test_custom_headers_win_over_the_key_as_they_do_in_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A gateway token given in OPENAI_CUSTOM_HEADERS replaces the bearer key, whatever the header's letter case.
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "authorization: Bearer gateway-token\nX-Team: evals")
+    seen, errors = _through_both(monkeypatch)
+    assert errors == [None, None]
+    (sdk_headers, _), (ours_headers, _) = seen
+    assert ours_headers == sdk_headers
+    assert ours_headers["authorization"] == "Bearer gateway-token"
+    assert ours_headers["x-team"] == "evals"
+
+
+def test_an_error_that_is_not_the_network_s_is_not_retried_as_one() -> None:
+    # The SDK wraps transport errors only; anything else (here a failing request hook) surfaces as itself.
+    import asyncio
+    import random
+
+    from harness.agent._model import ModelCallError, call_model, make_client
+    from harness.agent._tracing import RunTracer
+    from harness.agent.guards import Limits
+    from harness.mockllm import MockLLMServer
+
+    async def hook(request: Any) -> None:
+        raise RuntimeError("hook failed")
+
+    async def call(base_url: str) -> None:
+        client = make_client(base_url)
+        client._client.event_hooks["request"].append(hook)
+        try:
+            span = RunTracer("r", "a" * 32).start("chat", "chat", {})
+            await call_model(client, dict(REQUEST), Limits(max_retries=3), span, random.Random(0))
+        finally:
+            await client.close()
+
+    with MockLLMServer() as server, pytest.raises(ModelCallError) as caught:
+        asyncio.run(call(server.base_url))
+    assert (caught.value.error_type, caught.value.attempts) == ("RuntimeError", 1)
+
+
 @pytest.mark.parametrize("fault", ["429:0.01", "400", "401", "404", "500", "context_length"])
 def test_the_direct_route_raises_what_the_sdk_raises(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     _, errors = _through_both(monkeypatch, faults=fault)
