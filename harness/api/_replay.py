@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness.agent import ModelSettings, Redactor, Tool, ToolError
+from harness.agent.instrument import RecordedTools, ToolNotRecordedError
 from harness.agent.reference import support_agent
 from harness.errors import ConfigError
 from harness.models import Record
@@ -24,6 +27,9 @@ from harness.models.traces import RunTrace
 from harness.replay import Interaction, RecordedRequest, RecordedResponse, Scrubber, canonical_json
 from harness.replay._block import network_blocked
 from harness.replay._router import CaseCassette, install_routing, using_cassette
+
+if TYPE_CHECKING:
+    from harness.config import Settings
 
 
 class ReplayReport(Record):
@@ -82,39 +88,30 @@ def _interactions(trace: RunTrace, base_url: str) -> list[Interaction]:
     return out
 
 
-def _recorded_tools(
-    agent_tools: dict[str, Tool], trace: RunTrace, live_fallback: bool = False
-) -> tuple[dict[str, Tool], list[str]]:
-    """Tools that answer with what the original run's tools answered, call by call; nothing really runs.
+def _recorded_tools(agent_tools: dict[str, Tool], recorded: RecordedTools) -> dict[str, Tool]:
+    """The reference agent's tools answering from the recorded run, call by call; nothing really runs (in a fork, a
+    call the recording does not hold runs the real tool)."""
 
-    In a fork (``live_fallback``), a call the recording does not hold runs the real tool instead.
-    """
-    results: dict[str, list[tuple[str, str]]] = {}
-    for span in trace.spans:
-        if span.operation == sc.OP_EXECUTE_TOOL and span.attributes.get(sc.TOOL_OUTCOME) in ("ok", "error"):
-            name = str(span.attributes.get(sc.TOOL_NAME))
-            results.setdefault(name, []).append(
-                (str(span.attributes.get(sc.TOOL_OUTCOME)), str(span.attributes.get(sc.TOOL_CALL_RESULT, "")))
-            )
-    problems: list[str] = []
-
-    def recorded(tool: Tool) -> Tool:
-        queue = results.get(tool.name, [])
-
+    def recorded_tool(tool: Tool) -> Tool:
         async def answer(args: Any, ctx: Any) -> str:
-            if not queue:
-                if live_fallback:
-                    return await tool.invoke(args, ctx)
-                problems.append(f"the replay called {tool.name} more often than the original run")
-                raise ToolError(f"{tool.name}: this call is not in the recorded run")
-            outcome, content = queue.pop(0)
+            try:
+                call = recorded.take(tool.name)
+            except ToolNotRecordedError as exc:
+                raise ToolError(str(exc)) from None
+            if call is None:
+                return await tool.invoke(args, ctx)
+            outcome, content, _, _ = call
             if outcome == "error":
                 raise ToolError(content.removeprefix("Error: "))
             return content
 
         return replace(tool, fn=answer)
 
-    return {name: recorded(tool) for name, tool in agent_tools.items()}, problems
+    return {name: recorded_tool(tool) for name, tool in agent_tools.items()}
+
+
+Execute = Callable[[str], Coroutine[Any, Any, RunTrace]]
+"""Re-run the agent of a replay against a base URL (under the replay's cassette)."""
 
 
 def replay_run(
@@ -130,58 +127,106 @@ def replay_run(
     With ``prompt_version`` or ``model`` it is a fork ("what if"): recorded answers are used while the requests still
     match the recording; from the first request the change alters, calls go live to ``base_url`` (by default the
     scripted model, in-process), and tool calls the recording does not hold run for real.
+
+    The reference support agent replays from any run. Other agents (``tool-calling``, a team's ``module:function``)
+    replay from eval runs, whose record names the case: see :func:`_case_replay`.
     """
+    from harness.config import load_settings
     from harness.traces import TraceStore
 
     store = TraceStore(db)
     original = store.get_trace(run_id)
     run = original.run
-    if run.agent_name != "support":
-        return _replay_case(store, original, prompt_version=prompt_version, model=model, base_url=base_url)
-    chats = [s for s in original.spans if s.operation == sc.OP_CHAT]
-    first = chats[0].attributes.get(sc.REQUEST_BODY) if chats else None
-    if not isinstance(first, dict):
-        raise ConfigError(f"Run {run.run_id[:12]} has no recorded model request to replay.")
+    fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
     # A run without a base URL talked to the provider's default endpoint; its recordings carry that host.
     recorded_url = run.base_url or "https://api.openai.com/v1"
     redactor = Redactor()
     cassette = CaseCassette.from_interactions(_interactions(original, recorded_url), _RedactingScrubber(redactor))
-    fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
+    tools = RecordedTools.from_spans(original.spans)
+    tools.live = bool(fork)
+    notes: list[str] = []
+    scenario: str | Path = "support"
+    if run.agent_name == "support":
+        execute = _support_replay(original, fork, redactor, tools, cassette)
+    else:
+        settings = load_settings()
+        execute, notes = _case_replay(store, original, fork, settings, tools, cassette)
+        scenario = settings.scenario_source
+    install_routing()  # the same per-case routing as `agenteval run`
+    report = _replayed(original, cassette, tools, fork, execute, recorded_url, base_url, scenario)
+    if notes and report.divergence:
+        return report.model_copy(update={"divergence": f"{report.divergence} (note: {'; '.join(notes)})"})
+    return report
+
+
+def _replayed(
+    original: RunTrace,
+    cassette: CaseCassette,
+    tools: RecordedTools,
+    fork: dict[str, str],
+    execute: Execute,
+    recorded_url: str,
+    base_url: str | None,
+    scenario: str | Path,
+) -> ReplayReport:
+    """Offline from the recording; or, for a fork, live from where the requests depart from it."""
+    if not fork:
+        with network_blocked():
+            replayed = asyncio.run(execute(recorded_url))
+        return _compare(original, replayed, cassette, tools.problems, fork)
+    cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
+    if base_url is not None:
+        return _compare(original, asyncio.run(execute(base_url)), cassette, [], fork)
+    from harness.mockllm import MockLLMServer
+
+    with MockLLMServer(scenario) as server:
+        return _compare(original, asyncio.run(execute(server.base_url)), cassette, [], fork)
+
+
+def _support_replay(
+    original: RunTrace, fork: dict[str, str], redactor: Redactor, tools: RecordedTools, cassette: CaseCassette
+) -> Execute:
+    """The reference support agent, rebuilt from the run's first model request."""
+    run = original.run
+    chats = [s for s in original.spans if s.operation == sc.OP_CHAT]
+    first = chats[0].attributes.get(sc.REQUEST_BODY) if chats else None
+    if not isinstance(first, dict):
+        raise ConfigError(f"Run {run.run_id[:12]} has no recorded model request to replay.")
     settings = ModelSettings(
-        model=model or first.get("model", run.model),
-        base_url=recorded_url,
+        model=fork.get("model") or first.get("model", run.model),
         temperature=first.get("temperature"),
         top_p=first.get("top_p"),
         max_tokens=first.get("max_tokens"),
         seed=first.get("seed"),
     )
-    agent = support_agent(prompt_version or run.prompt_version or "v1", model=settings, redactor=redactor)
-    agent.tools, tool_problems = _recorded_tools(agent.tools, original, live_fallback=bool(fork))
-    install_routing()  # the same per-case routing as `agenteval run`
-    if not fork:
-        with network_blocked():
-            replayed = asyncio.run(_execute(agent, run.input, cassette))
-        return _compare(original, replayed, cassette, tool_problems, fork)
-    cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
-    if base_url is not None:
-        agent.model = agent.model.model_copy(update={"base_url": base_url})
-        return _compare(original, asyncio.run(_execute(agent, run.input, cassette)), cassette, [], fork)
-    from harness.mockllm import MockLLMServer
+    agent = support_agent(fork.get("prompt_version") or run.prompt_version or "v1", model=settings, redactor=redactor)
+    agent.tools = _recorded_tools(agent.tools, tools)
 
-    with MockLLMServer("support") as server:
-        agent.model = agent.model.model_copy(update={"base_url": server.base_url})
-        return _compare(original, asyncio.run(_execute(agent, run.input, cassette)), cassette, [], fork)
+    async def execute(url: str) -> RunTrace:
+        agent.model = agent.model.model_copy(update={"base_url": url})
+        with using_cassette(cassette):
+            result = await agent.run_async(run.input, run_id=_replay_run_id())
+        return RunTrace(run=result.run, spans=result.spans)
+
+    return execute
 
 
-def _replay_case(
-    store: Any, original: RunTrace, *, prompt_version: str | None, model: str | None, base_url: str | None
-) -> ReplayReport:
-    """Replay an eval run of another agent kind (a model offered tools, or a team's own ``module:function``): the
-    case and variant come from the eval run's record and dataset file, the model's answers from the trace, and the
-    results of the tools traced with ``@trace_tool`` from the trace too (they do not run)."""
+def _case_replay(
+    store: Any,
+    original: RunTrace,
+    fork: dict[str, str],
+    settings: Settings,
+    tools: RecordedTools,
+    cassette: CaseCassette,
+) -> tuple[Execute, list[str]]:
+    """An eval run of another agent kind (a model offered tools, or a team's own ``module:function``): the case and
+    variant come from the eval run's record and dataset file, the results of the tools traced with ``@trace_tool``
+    from the trace (they do not run). Returns notes on datasets changed since the eval run."""
     from harness.agent.adapters import make_agent_under_test
-    from harness.agent.instrument import RecordedTools, replaying_tools
+    from harness.agent.instrument import replaying_tools
     from harness.agent.under_test import CaseJob
+    from harness.api._run import _openai_environment
+    from harness.api._score import cases_of
     from harness.runner.plan import seed_for
 
     run = original.run
@@ -190,86 +235,41 @@ def _replay_case(
             f"Run {run.run_id[:12]} of agent '{run.agent_name}' was not made by an eval run, so its case is unknown: "
             "replay from traces needs `agenteval run` (or the pytest plugin) runs, or the reference support agent."
         )
-    from harness.config import load_settings
-
-    settings = load_settings()
-    record = store.get_eval_run(run.eval_run_id)
-    if record.agent == "recorded":
+    if run.agent_name == "recorded":
         raise ConfigError(f"Run {run.run_id[:12]} was scored from a transcript: it made no call there is to replay.")
-    case = _case_of(record, run.dataset, run.case_id)
+    record = store.get_eval_run(run.eval_run_id)
+    cases, notes = cases_of(record, settings.root)
+    case = cases.get((run.dataset, run.case_id))
+    if case is None:
+        why = "; ".join(notes) or f"it has no case '{run.case_id}' now"
+        raise ConfigError(
+            f"The dataset '{run.dataset}' of eval run {record.eval_run_id[:12]} cannot give the case of run "
+            f"{run.run_id[:12]} ({why}): replay needs it. Run agenteval from the project the eval ran in."
+        )
     variant = next((v for v in record.variants if v.name == run.variant), None)
     if variant is None:
         raise ConfigError(f"Eval run {record.eval_run_id[:12]} has no variant '{run.variant}' for run {run.run_id}.")
-    fork = {k: v for k, v in (("prompt_version", prompt_version), ("model", model)) if v}
-    if fork:
-        variant = variant.model_copy(update=fork)
-    recorded_url = run.base_url or "https://api.openai.com/v1"
-    redactor = Redactor()
-    cassette = CaseCassette.from_interactions(_interactions(original, recorded_url), _RedactingScrubber(redactor))
-    tools = RecordedTools.from_spans(original.spans)
-    agent = make_agent_under_test(record.agent)
-    install_routing()
+    agent = make_agent_under_test(run.agent_name, root=settings.root)
+    epoch = run.epoch or 1
 
-    def job(url: str) -> CaseJob:
-        return CaseJob(
+    async def execute(url: str) -> RunTrace:
+        job = CaseJob(
             case=case,
-            variant=variant,
-            run_id=f"replay-{uuid.uuid4().hex[:20]}",
-            epoch=run.epoch or 1,
-            seed=seed_for(run.dataset or "", case.id, run.epoch or 1),
+            variant=variant.model_copy(update=fork),
+            run_id=_replay_run_id(),
+            epoch=epoch,
+            seed=seed_for(run.dataset or "", case.id, epoch),
             base_url=url,
             timeout_s=settings.timeout_s,
         )
-
-    async def execute(url: str) -> RunTrace:
-        from harness.api._run import _openai_environment
-
         with _openai_environment(url), using_cassette(cassette), replaying_tools(tools):
-            return await agent.run_case(job(url))
+            return await agent.run_case(job)
 
-    if not fork:
-        with network_blocked():
-            replayed = asyncio.run(execute(recorded_url))
-        return _compare(original, replayed, cassette, tools.problems, fork)
-    cassette.mode = "record"  # a fork: requests the recording does not hold go live (nothing is saved)
-    tools.live = True  # and tools the recording does not hold run for real
-    if base_url is not None:
-        return _compare(original, asyncio.run(execute(base_url)), cassette, [], fork)
-    from harness.mockllm import MockLLMServer
-
-    with MockLLMServer(settings.scenario_source) as server:
-        return _compare(original, asyncio.run(execute(server.base_url)), cassette, [], fork)
+    return execute, notes
 
 
-def _case_of(record: Any, dataset: str, case_id: str) -> Any:
-    """The case as the eval run ran it, from the dataset file its record names."""
-    from pathlib import Path
-
-    from harness.datasets import DatasetError, load_dataset
-
-    ref = next((d for d in record.datasets if d.name == dataset), None)
-    if ref is None or not Path(ref.path).exists():
-        where = f" ({ref.path} is gone)" if ref is not None else ""
-        raise ConfigError(
-            f"The dataset '{dataset}' of eval run {record.eval_run_id[:12]} cannot be found{where}: replay needs its "
-            "case. Run agenteval from the project the eval ran in."
-        )
-    try:
-        loaded = load_dataset(ref.path)
-    except DatasetError as exc:
-        raise ConfigError(
-            f"The dataset {ref.path} of eval run {record.eval_run_id[:12]} no longer loads: {exc}"
-        ) from None
-    case = next((c for c in loaded.dataset.cases if c.id == case_id), None)
-    if case is None:
-        raise ConfigError(f"The dataset {ref.path} no longer has the case '{case_id}' that run was made from.")
-    return case
-
-
-async def _execute(agent: Any, message: str, cassette: CaseCassette) -> RunTrace:
-    with using_cassette(cassette):
-        result = await agent.run_async(message, run_id=f"replay-{uuid.uuid4().hex[:20]}")
-    return RunTrace(run=result.run, spans=result.spans)
+def _replay_run_id() -> str:
+    return f"replay-{uuid.uuid4().hex[:20]}"
 
 
 def _compare(
@@ -279,12 +279,10 @@ def _compare(
     problems = [*cassette.finish(), *tool_problems]
     divergence = None
     chats = [s for s in replayed.spans if s.operation == sc.OP_CHAT]
-    # The reference runtime ends its run on a miss; a team's agent sees an exception it may handle or not: either
-    # way the chat span that missed says so.
+    # The chat span that missed the recording says so, whether the agent then ended its run (the reference runtime)
+    # or handled the exception itself (a team's agent may).
     missed = next((i for i, s in enumerate(chats, 1) if s.attributes.get(sc.ERROR_TYPE) == "cassette_miss"), None)
-    if replayed.run.error_type == "cassette_miss":
-        divergence = f"model call {len(chats)}: {replayed.run.error_message}"
-    elif missed is not None:
+    if missed is not None:
         divergence = f"model call {missed}: {chats[missed - 1].status_message}"
     elif fork and cassette.index.unplayed:
         first_live = 1 + len(cassette.recorded) - len(cassette.index.unplayed)

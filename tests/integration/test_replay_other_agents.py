@@ -142,3 +142,19 @@ def test_a_run_whose_dataset_is_gone_says_what_replay_needs(project: Path) -> No
     text = " ".join(result.output.split())
     assert "The dataset 'weather' of eval run" in text
     assert "Run agenteval from the project the eval ran in" in text
+
+
+def test_replay_reads_the_run_s_own_agent_and_works_from_a_subfolder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    _run("--filter", "id:forecast-london")
+    run_id = _runs()["forecast-london"]
+    # A pytest session that used two agents records both on its eval run; the run knows its own.
+    con = duckdb.connect(".agenteval/traces.duckdb")
+    con.execute("UPDATE eval_runs SET agent = agent || ', tool-calling'")
+    con.close()
+    monkeypatch.chdir(project / "datasets")  # the project root is found upwards, as for every command
+    code, report = _replay(run_id, "--db", str(project / ".agenteval" / "traces.duckdb"))
+    assert (code, report["matched"]) == (0, True)

@@ -184,13 +184,14 @@ class RecordedTools:
     def from_spans(cls, spans: Iterable[Span]) -> RecordedTools:
         recorded = cls()
         for span in spans:
-            if span.operation != sc.OP_EXECUTE_TOOL or sc.TOOL_CALL_RESULT not in span.attributes:
+            # Calls that ran and answered: not those a guard refused (denied, awaiting approval, ...).
+            if span.operation != sc.OP_EXECUTE_TOOL or span.attributes.get(sc.TOOL_OUTCOME) not in ("ok", "error"):
                 continue
             exception = next((e for e in span.events if e.name == sc.EVENT_EXCEPTION), None)
             recorded.calls.setdefault(str(span.attributes.get(sc.TOOL_NAME)), []).append(
                 (
                     str(span.attributes.get(sc.TOOL_OUTCOME, "ok")),
-                    str(span.attributes[sc.TOOL_CALL_RESULT]),
+                    str(span.attributes.get(sc.TOOL_CALL_RESULT, "")),
                     span.attributes.get(sc.TOOL_RESULT_KIND),
                     exception.attributes if exception is not None else None,
                 )
