@@ -155,33 +155,35 @@ def run_evals(
 async def _run_then_score(
     request: EvalRequest, on_progress: ProgressCallback | None, settings: Settings, score: bool
 ) -> EvalSummary:
-    """Run, then score the stored runs (in the same endpoint and network context: judges call models too)."""
-    with request.store.kept_open():
-        return await _run_and_score(request, on_progress, settings, score)
+    """Run, then score the stored runs (in the same endpoint and network context: judges call models too).
 
+    The store stays open in this process from the eval run's record to the end of rule-based scoring, so that each
+    step attaches instead of loading the file again. Scoring with LLM judges, which can take minutes, lets go of it
+    first: other processes can read the store meanwhile, as between any two writes.
+    """
+    with contextlib.ExitStack() as keeper:
+        keeper.enter_context(request.store.kept_open())
+        summary = await run_eval(request, on_progress)
+        if not score:
+            return summary
+        from harness.api._judging import with_judge_client
+        from harness.api._score import judges_for_cases, score_stored
 
-async def _run_and_score(
-    request: EvalRequest, on_progress: ProgressCallback | None, settings: Settings, score: bool
-) -> EvalSummary:
-    summary = await run_eval(request, on_progress)
-    if not score:
-        return summary
-    from harness.api._judging import with_judge_client
-    from harness.api._score import judges_for_cases, score_stored
-
-    cases = {(ref.name, case.id): case for ref, selected in request.datasets for case in selected}
-    # Judges of the rubrics cases name call the run's endpoint, under the run's record mode.
-    judges, endpoint = judges_for_cases(cases.values(), settings, request.base_url)
-    scoring = score_stored(
-        request.store,
-        summary.eval_run,
-        cases,
-        prices=dict(settings.prices),
-        extra_scorers=judges,
-        only_unscored=True,
-    )
-    result = await (with_judge_client(endpoint, scoring) if endpoint is not None else scoring)
-    return summary.model_copy(update={"scoring": result})
+        cases = {(ref.name, case.id): case for ref, selected in request.datasets for case in selected}
+        # Judges of the rubrics cases name call the run's endpoint, under the run's record mode.
+        judges, endpoint = judges_for_cases(cases.values(), settings, request.base_url)
+        if endpoint is not None:
+            keeper.close()
+        scoring = score_stored(
+            request.store,
+            summary.eval_run,
+            cases,
+            prices=dict(settings.prices),
+            extra_scorers=judges,
+            only_unscored=True,
+        )
+        result = await (with_judge_client(endpoint, scoring) if endpoint is not None else scoring)
+        return summary.model_copy(update={"scoring": result})
 
 
 def _cassette_dir(settings: Settings) -> Path:

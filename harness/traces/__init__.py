@@ -5,6 +5,7 @@ See docs/traces.md for the tables, and ARCHITECTURE.md ("Trace store") for the c
 
 from typing import TYPE_CHECKING
 
+from harness._lazy import lazy_names
 from harness.traces.errors import (
     NoTracesError,
     RunNotFoundError,
@@ -42,10 +43,7 @@ if TYPE_CHECKING:
     from harness.traces.stats import ToolErrorStats, TraceStats, compute_stats
 
 
-def __getattr__(name: str) -> object:
-    # Statistics need pandas (0.3 s to import): load them only when asked for, not on every trace write.
-    if name in ("ToolErrorStats", "TraceStats", "compute_stats"):
-        from harness.traces import stats
-
-        return getattr(stats, name)
-    raise AttributeError(f"module 'harness.traces' has no attribute {name!r}")
+# Statistics need pandas (0.3 s to import): load them only when asked for, not on every trace write.
+__getattr__ = lazy_names(
+    __name__, dict.fromkeys(("ToolErrorStats", "TraceStats", "compute_stats"), "harness.traces.stats"), globals()
+)
