@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harness.models.calibration import CalibrationReport
 from harness.scorers.calibration import calibrate_recorded_file
-
-if TYPE_CHECKING:  # the judges import openai: the recorded path should not pay for it
-    pass
 
 MAX_FAILURES_SHOWN = 5
 """Judge failures quoted in the report's notes (a judge that is down fails every pair the same way)."""

@@ -7,6 +7,7 @@ attributes named in :mod:`harness.models.semconv`, so a trace imported from else
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field
@@ -164,6 +165,17 @@ class RunRecord(Record):
     def duration_ms(self) -> float | None:
         """Wall-clock duration in milliseconds, once finished."""
         return None if self.end_ns is None else (self.end_ns - self.start_ns) / 1e6
+
+
+def cost_usd(
+    model: str, input_tokens: int, output_tokens: int, prices: Mapping[str, tuple[float, float]]
+) -> float | None:
+    """Cost in USD of these tokens at ``prices`` (USD per million input and output tokens, by model), unrounded;
+    ``None`` when the model has no price."""
+    price = prices.get(model)
+    if price is None:
+        return None
+    return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
 
 
 class RunTrace(Record):

@@ -26,7 +26,7 @@ from harness.models.reports import (
     TagStat,
     VariantComparison,
 )
-from harness.models.traces import FINISHED_OK
+from harness.models.traces import FINISHED_OK, cost_usd
 from harness.reporting.stats import mcnemar_exact, paired_bootstrap, sign_flip_p_value
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def operations(frames: dict[str, pd.DataFrame], prices: dict[str, tuple[float, f
     found = []
     for variant, runs in sorted(by_variant.items()):
         durations = sorted((r.end_ns - r.start_ns) / 1e6 for r in runs if not _missing(r.end_ns) and r.end_ns)
-        costs = [_cost(r, prices) for r in runs]
+        costs = [cost_usd(r.model, r.input_tokens, r.output_tokens, prices) for r in runs]
         completed = [r.steps for r in runs if r.status == "completed"]
         calls: dict[str, list[bool]] = defaultdict(list)
         for r in runs:
@@ -155,11 +155,6 @@ def operations(frames: dict[str, pd.DataFrame], prices: dict[str, tuple[float, f
             )
         )
     return found
-
-
-def _cost(run: Any, prices: dict[str, tuple[float, float]]) -> float | None:
-    price = prices.get(run.model)
-    return None if price is None else (run.input_tokens * price[0] + run.output_tokens * price[1]) / 1e6
 
 
 def _percentile(ordered: list[float], q: float) -> float | None:

@@ -24,7 +24,7 @@ from harness.agent.redaction import Redactor
 from harness.agent.under_test import AgentUnderTest, CaseJob
 from harness.errors import ConfigError
 from harness.models import semconv as sc
-from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent
+from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent, cost_usd
 from harness.runner.limiter import AdaptiveLimiter
 from harness.runner.plan import PlannedRun
 
@@ -336,6 +336,6 @@ def _count(progress: Progress, trace: RunTrace, settings: ExecutionSettings) -> 
     progress.statuses[run.status] += 1
     progress.input_tokens += run.input_tokens
     progress.output_tokens += run.output_tokens
-    price = settings.prices.get(run.model)
-    if price is not None:
-        progress.cost_usd += (run.input_tokens * price[0] + run.output_tokens * price[1]) / 1e6
+    cost = cost_usd(run.model, run.input_tokens, run.output_tokens, settings.prices)
+    if cost is not None:
+        progress.cost_usd += cost

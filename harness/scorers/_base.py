@@ -24,13 +24,19 @@ class BuiltinScorer:
 
     def applies_to(self, case: Case) -> bool:
         expected = case.expected
-        return any(getattr(expected, name) not in (None, [], {}, False) for name in self.fields)
+        return any(_is_set(getattr(expected, name)) for name in self.fields)
 
     def score(self, ctx: ScoreContext) -> ScoreResult:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<scorer {self.name}@{self.version}>"
+
+
+def _is_set(value: object) -> bool:
+    """Whether an ``Expected`` field asks for something: unset is ``None``, ``False`` or an empty list or dict (a
+    number is set even when it is 0: ``max_tool_calls: 0`` is a limit)."""
+    return not (value is None or value is False or (isinstance(value, list | dict) and not value))
 
 
 def verdict(failures: list[str], ok: str, **extra: object) -> ScoreResult:

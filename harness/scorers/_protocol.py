@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from harness.models import semconv as sc
 from harness.models.cases import Case
 from harness.models.scores import ScoreResult, ScoreSource
-from harness.models.traces import RunRecord, RunTrace
+from harness.models.traces import RunRecord, RunTrace, cost_usd
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,13 @@ class ScoreContext:
     @property
     def duration_ms(self) -> float | None:
         """Wall-clock duration of the run, when it ended."""
-        run = self.trace.run
-        return None if run.end_ns is None else (run.end_ns - run.start_ns) / 1e6
+        return self.trace.run.duration_ms
 
     @property
     def cost_usd(self) -> float | None:
         """Cost of the run's tokens at :attr:`prices`, or ``None`` when the model has no price."""
-        price = self.prices.get(self.trace.run.model)
-        if price is None:
-            return None
         run = self.trace.run
-        return (run.input_tokens * price[0] + run.output_tokens * price[1]) / 1e6
+        return cost_usd(run.model, run.input_tokens, run.output_tokens, self.prices)
 
 
 @runtime_checkable

@@ -3,7 +3,6 @@ latency)."""
 
 from __future__ import annotations
 
-from harness.models.cases import Case
 from harness.models.scores import ScoreResult
 from harness.scorers._base import BuiltinScorer, verdict
 from harness.scorers._protocol import ScoreContext
@@ -30,10 +29,6 @@ class ToolCallCount(BuiltinScorer):
     fields = ("min_tool_calls", "max_tool_calls")
     summary = "the number of tool calls is within expected.min_tool_calls..max_tool_calls"
 
-    def applies_to(self, case: Case) -> bool:
-        expected = case.expected
-        return expected.min_tool_calls is not None or expected.max_tool_calls is not None
-
     def score(self, ctx: ScoreContext) -> ScoreResult:
         expected = ctx.case.expected
         count = len(ctx.tool_calls)
@@ -49,10 +44,6 @@ class Budget(BuiltinScorer):
     name = "budget"
     fields = ("max_steps", "max_tokens", "max_cost_usd", "max_latency_ms")
     summary = "steps, tokens, cost and latency within expected.max_steps/max_tokens/max_cost_usd/max_latency_ms"
-
-    def applies_to(self, case: Case) -> bool:
-        expected = case.expected
-        return any(getattr(expected, name) is not None for name in self.fields)
 
     def score(self, ctx: ScoreContext) -> ScoreResult:
         expected = ctx.case.expected
@@ -71,7 +62,7 @@ class Budget(BuiltinScorer):
                 held.append(f"{what} {actual:g}{unit} ≤ {limit:g}{unit}")
 
         check("steps", run.steps, expected.max_steps)
-        check("tokens", run.input_tokens + run.output_tokens, expected.max_tokens)
+        check("tokens", run.total_tokens, expected.max_tokens)
         cost = ctx.cost_usd
         check("cost", None if cost is None else round(cost, 6), expected.max_cost_usd, " USD")
         latency = ctx.duration_ms

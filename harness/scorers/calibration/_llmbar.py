@@ -22,6 +22,12 @@ _VERDICTS: dict[Any, Label | None] = {"1": "1", "2": "2", None: None}
 _LABELS: dict[Any, Label] = {1: "1", 2: "2", "1": "1", "2": "2"}
 
 
+def llmbar_label(value: Any) -> Label | None:
+    """An LLMBar gold ``label`` (1 or 2, as a number or a string) as a :data:`Label`; ``None`` for anything else,
+    including unhashable values such as a list, which the caller reports as a problem."""
+    return _LABELS.get(value) if isinstance(value, int | str) else None
+
+
 def read_llmbar(path: Path) -> tuple[list[JudgedItem], str | None]:
     """The judged items of an LLMBar ``result.json``, and the judge's name from its folder (``GPT-4/Vanilla``).
 
@@ -37,7 +43,7 @@ def read_llmbar(path: Path) -> tuple[list[JudgedItem], str | None]:
         if not isinstance(raw, dict):
             problems.append(f"{where}: is a JSON {type(raw).__name__}; expected an object with label and results")
             continue
-        label = _LABELS.get(raw.get("label")) if isinstance(raw.get("label"), int | str) else None
+        label = llmbar_label(raw.get("label"))
         if label is None:
             problems.append(f"{where}: label is {raw.get('label')!r}; expected 1 or 2 (the better output)")
         results = raw.get("results")

@@ -16,12 +16,12 @@ from pydantic import Field
 from harness.models._base import Record
 from harness.models.calibration import Label
 from harness.scorers.calibration._files import raise_problems, read_json_list
+from harness.scorers.calibration._llmbar import llmbar_label
 from harness.scorers.calibration._pandalm import _read_labels
 from harness.scorers.calibration.errors import CalibrationError
 
 PairsFormat = Literal["llmbar", "pandalm"]
 WHAT = {"llmbar": "LLMBar dataset.json", "pandalm": "PandaLM testset"}
-_LLMBAR_LABELS: dict[Any, Label] = {1: "1", 2: "2", "1": "1", "2": "2"}
 
 
 class LabelledPair(Record):
@@ -100,7 +100,7 @@ def _read_llmbar(path: Path) -> list[LabelledPair]:
         if texts is not None and not texts[0].strip():
             problems.append(f"{where}: input is empty; a judge needs the user's input")
             texts = None
-        label = _LLMBAR_LABELS.get(raw.get("label")) if isinstance(raw, dict) else None
+        label = llmbar_label(raw.get("label")) if isinstance(raw, dict) else None
         if isinstance(raw, dict) and label is None:
             problems.append(f"{where}: label is {raw.get('label')!r}; expected 1 or 2 (the better output)")
         if texts is not None and label is not None:

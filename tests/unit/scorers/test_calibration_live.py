@@ -143,6 +143,21 @@ def test_bad_pairs_name_every_bad_item_and_the_fix(tmp_path: Path) -> None:
         read_pairs(recorded)
 
 
+def test_a_list_label_is_a_calibration_error_not_a_type_error(tmp_path: Path) -> None:
+    path = tmp_path / "dataset.json"
+    items = [
+        {"input": "q", "output_1": "a", "output_2": "b", "label": [1]},
+        {"input": "q", "output_1": "a", "output_2": "b", "label": {"1": 1}},
+    ]
+    path.write_text(json.dumps(items), encoding="utf-8")
+    with pytest.raises(CalibrationError) as caught:
+        read_pairs(path)
+    assert caught.value.problems == [
+        f"{path}: item 0: label is [1]; expected 1 or 2 (the better output)",
+        f"{path}: item 1: label is {{'1': 1}}; expected 1 or 2 (the better output)",
+    ]
+
+
 # -- pairs as runs, results as judged items ------------------------------------------------------------------------
 
 
