@@ -10,8 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import api
-from harness.cli._common import call, console
-from harness.cli.run import _progress_bar
+from harness.cli._common import call, console, progress_bar, split_names
 
 if TYPE_CHECKING:
     from harness.models.comparisons import Comparison, VariantCell
@@ -53,8 +52,8 @@ def compare(
 
     Examples: `agenteval compare --variants v1,v2` | `agenteval compare -v v1,v2 --eval-run 3f2a --html cmp.html`
     """
-    names = [v.strip() for v in variants.split(",") if v.strip()]
-    with _progress_bar(not as_json and eval_run is None) as update:
+    names = split_names(variants)
+    with progress_bar(not as_json and eval_run is None) as update:
         result = call(
             lambda: api.compare_variants(
                 datasets or None,
@@ -84,7 +83,8 @@ def compare(
 
 def print_comparison(result: Comparison, rows: int = 20) -> None:
     """The terminal view: aggregates, pairs, then the first ``rows`` cases of the matrix."""
-    from harness.reporting.compare import pct, win_rate
+    from harness.reporting._format import num, pct
+    from harness.reporting.compare import win_rate
 
     table = Table(title=f"compare {result.eval_run.eval_run_id}", title_justify="left")
     for column in ("variant", "cases", "pass rate", "95% CI", "tokens/run", "p50 ms"):
@@ -93,10 +93,10 @@ def print_comparison(result: Comparison, rows: int = 20) -> None:
         table.add_row(
             a.variant,
             str(a.cases),
-            f"{a.pass_rate:.1%}",
+            pct(a.pass_rate),
             f"{pct(a.ci_low)}–{pct(a.ci_high)}",
-            "—" if a.tokens_per_run is None else f"{a.tokens_per_run:,.0f}",
-            "—" if a.p50_ms is None else f"{a.p50_ms:,.0f}",
+            num(a.tokens_per_run),
+            num(a.p50_ms),
         )
     console.print(table, soft_wrap=False)
     pairs = Table(title_justify="left")
@@ -132,14 +132,14 @@ def print_comparison(result: Comparison, rows: int = 20) -> None:
 
 
 def _cell(cell: VariantCell | None) -> str:
-    from harness.reporting.compare import flatten
+    from harness.reporting._format import short
 
     if cell is None:
         return "[dim]— not run[/]"
     mark = "[green]✓[/]" if cell.passed else "[red]✗[/]"
     text = f"{mark} {escape(cell.status)}" + (f" ({cell.passed_runs}/{cell.runs})" if cell.runs > 1 else "")
     if cell.failure:
-        text += f"\n[dim]{escape(flatten(cell.failure, 90))}[/]"
+        text += f"\n[dim]{escape(short(cell.failure, 90))}[/]"
     if cell.output:
-        text += f"\n» {escape(flatten(cell.output, 90))}"
+        text += f"\n» {escape(short(cell.output, 90))}"
     return text

@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from harness import api
-from harness.cli._common import EXIT_USAGE, call, console, err_console
+from harness.cli._common import EXIT_USAGE, call, console, err_console, split_names
 
 if TYPE_CHECKING:  # the judges import openai, the reports are 40 pydantic models: other commands need neither
     from harness.api._pairwise import PairwiseReport
@@ -172,24 +172,28 @@ def _usage(message: str) -> NoReturn:
 
 
 def _render(report: CalibrationReport) -> None:
+    from harness.reporting._format import pct
+
     title = f"{report.judge or 'judge'} ({report.format}): {report.source}"
     console.print(title, style="bold", markup=False)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("detail")
-    orders = " · ".join(f"{o.order} {_pct(o.accuracy)}" for o in report.by_order)
+    orders = " · ".join(f"{o.order} {pct(o.accuracy, dash='-')}" for o in report.by_order)
     rows = [
         ("items", str(report.n), f"{report.scored} with a gold label, {report.verdicts} verdicts"),
-        ("accuracy", _pct(report.accuracy), orders if len(report.by_order) > 1 else ""),
+        ("accuracy", pct(report.accuracy, dash="-"), orders if len(report.by_order) > 1 else ""),
         ("kappa", _num(report.kappa), " · ".join(f"{o.order} {_num(o.kappa)}" for o in report.by_order)),
-        ("positional agreement", _pct(report.positional_agreement), _position(report)),
-        ("parse failures", str(report.parse_failures), f"{_pct(report.parse_failure_rate)} of verdicts"),
+        ("positional agreement", pct(report.positional_agreement, dash="-"), _position(report)),
+        ("parse failures", str(report.parse_failures), f"{pct(report.parse_failure_rate, dash='-')} of verdicts"),
         ("ties", f"{report.ties.gold_ties} / {report.ties.judge_ties}", "gold / judge"),
-        ("accuracy without gold ties", _pct(report.ties.accuracy_without_gold_ties), ""),
+        ("accuracy without gold ties", pct(report.ties.accuracy_without_gold_ties, dash="-"), ""),
     ]
     if report.annotators:
-        judge = " · ".join(f"#{a.annotator} {_pct(a.accuracy)} κ {_num(a.kappa)}" for a in report.annotators.judge)
+        judge = " · ".join(
+            f"#{a.annotator} {pct(a.accuracy, dash='-')} κ {_num(a.kappa)}" for a in report.annotators.judge
+        )
         rows += [
             ("annotators' kappa", _num(report.annotators.pairwise_kappa_mean), "mean over pairs of annotators"),
             ("judge vs annotator", "", judge),
@@ -230,10 +234,6 @@ def _position(report: CalibrationReport) -> str:
     return f"κ {_num(report.position.kappa)} between orders"
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -270,7 +270,7 @@ def pairwise(
 
     Example: `agenteval judge pairwise 3f2a --variants v1,v2 --rubric rubrics/support/pairwise-helpfulness.md`.
     """
-    names = [v.strip() for v in variants.split(",") if v.strip()]
+    names = split_names(variants)
     report = call(
         lambda: api.judge_pairwise(
             eval_run_id, variants=names, rubric=rubric, db=db, base_url=base_url, record_mode=record_mode
@@ -283,6 +283,8 @@ def pairwise(
 
 
 def _render_pairwise(report: PairwiseReport) -> None:
+    from harness.reporting._format import pct
+
     a, b = report.variant_a, report.variant_b
     console.print(f"{report.rubric}: {a} (A) vs {b} (B), eval run {report.eval_run_id}", style="bold", markup=False)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -299,14 +301,17 @@ def _render_pairwise(report: PairwiseReport) -> None:
     console.print(table, soft_wrap=False, markup=False)
     s = report.summary
     judged = s.pairs - s.errors
+    win_rate, low, high, with_ties, consistency = (
+        pct(x, dash="-") for x in (s.win_rate_b, s.ci_low, s.ci_high, s.win_rate_with_ties, s.position_consistency)
+    )
     console.print(
-        f"{b} over {a}: win rate {_pct(s.win_rate_b)} (95% Wilson {_pct(s.ci_low)} to {_pct(s.ci_high)}) over "
+        f"{b} over {a}: win rate {win_rate} (95% Wilson {low} to {high}) over "
         f"{s.wins_a + s.wins_b} decided pairs; {b} {s.wins_b}, {a} {s.wins_a}, ties {s.ties} "
-        f"({s.inconsistent} position-inconsistent); {_pct(s.win_rate_with_ties)} counting a tie as half.",
+        f"({s.inconsistent} position-inconsistent); {with_ties} counting a tie as half.",
         markup=False,
     )
     console.print(
-        f"position consistency {_pct(s.position_consistency)} of {judged} judged pairs; errors {s.errors}; "
+        f"position consistency {consistency} of {judged} judged pairs; errors {s.errors}; "
         f"unpaired runs {report.unpaired}. Judge: {report.judge}.",
         markup=False,
     )

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import api
-from harness.cli._common import EXIT_GATE_FAILED, call, console, err_console
+from harness.cli._common import EXIT_GATE_FAILED, call, console, err_console, split_names
 
 if TYPE_CHECKING:
     from harness.models.reports import Report
@@ -57,7 +57,7 @@ def report(
     Examples: `agenteval report 3f2a --baseline-variant v2` | `agenteval report 3f2a --baseline-file
     reports/baseline.json --fail-on regression --markdown "$GITHUB_STEP_SUMMARY"`
     """
-    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    names = split_names(variants) if variants else None
     result = call(
         lambda: api.build_report(
             eval_run_id,
@@ -106,19 +106,21 @@ def write_html(path: Path, result: Report, db: Path | None) -> None:
 
 def print_report(result: Report) -> None:
     """The terminal view: variants with their tests, the first changed cases, the gate's one line."""
+    from harness.reporting._format import delta, pct
+
     table = Table(title=f"report {result.eval_run.eval_run_id}", title_justify="left")
     for column in ("variant", "cases", "pass rate", "baseline", "Δ", "fixed", "regressed", "test", "p"):
         table.add_column(column, justify="left" if column in ("variant", "test", "baseline") else "right")
     for v in result.variants:
-        base = f"{v.baseline_variant} {v.baseline_pass_rate:.1%}" if v.baseline_pass_rate is not None else "—"
-        delta = "—" if v.delta is None else f"{v.delta:+.1%}"
+        base = f"{v.baseline_variant} {pct(v.baseline_pass_rate)}" if v.baseline_pass_rate is not None else "—"
+        moved = delta(v.delta)
         style = "red" if v.significant and (v.delta or 0) < 0 else ""
         table.add_row(
             v.variant,
             str(v.cases),
-            f"{v.pass_rate:.1%}",
+            pct(v.pass_rate),
             str(base),
-            f"[{style}]{delta}[/]" if style else delta,
+            f"[{style}]{moved}[/]" if style else moved,
             str(v.fixed),
             str(v.regressed),
             v.test,

@@ -9,17 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from harness import api
-from harness.cli._common import call, console, err_console
+from harness.cli._common import call, console, progress_bar, split_names
 from harness.cli.score import print_scoring
 
 if TYPE_CHECKING:
     from harness.runner import EvalSummary
-    from harness.runner.execute import Progress as RunProgress
-    from harness.runner.execute import ProgressCallback
 
 
 def run(
@@ -83,9 +80,9 @@ def run(
     no API key, no network. Ends with a summary per dataset × variant and the eval run id. Interrupted? Run
     `agenteval run --resume EVAL_RUN_ID` to finish it.
     """
-    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    names = split_names(variants) if variants else None
     run_evals = api.run_evals  # imports openai, the runner and the store: what the run keeps to the end
-    with _progress_bar(not as_json) as update, _collector_spared():
+    with progress_bar(not as_json) as update, _collector_spared():
         summary = call(
             lambda: run_evals(
                 datasets or None,
@@ -123,39 +120,6 @@ def _collector_spared() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar on stderr (runs done, ETA, tokens, cost, concurrency), or nothing."""
-    if not enabled:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("[bold]eval[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=err_console,
-        transient=True,
-    )
-    task = bar.add_task("runs", total=None, info="")
-
-    def update(progress: RunProgress) -> None:
-        info = (
-            f"tokens {progress.input_tokens + progress.output_tokens:,}  ${progress.cost_usd:.4f}  "
-            f"concurrency {progress.concurrency}"
-        )
-        failed = sum(n for s, n in progress.statuses.items() if s in ("error", "timeout", "model_error"))
-        if failed:
-            info += f"  [red]{failed} failed[/]"
-        bar.update(task, total=progress.total, completed=progress.done, info=info)
-
-    with bar:
-        yield update
 
 
 def _print_summary(summary: EvalSummary) -> None:

@@ -144,6 +144,8 @@ def stats(
     per-run figures are over finished runs; **steps per completion** is the mean number of answered model calls of
     successful runs.
     """
+    from harness.reporting._format import num, pct
+
     result = call(lambda: api.trace_stats(db, status=status, agent=agent, prompt_version=prompt_version, since=since))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -153,13 +155,16 @@ def stats(
     rows: list[tuple[str, str]] = [
         ("runs (finished)", f"{result.runs} ({result.finished_runs})"),
         ("statuses", statuses or "-"),
-        ("success rate", _pct(result.success_rate)),
-        ("escalation rate", _pct(result.escalation_rate)),
+        ("success rate", pct(result.success_rate, dash="-")),
+        ("escalation rate", pct(result.escalation_rate, dash="-")),
         ("duration p50 / p95 / p99", " / ".join(_duration(v) for v in _durations(result))),
-        ("tokens per run: mean / p50", f"{_num(result.tokens_per_run_mean)} / {_num(result.tokens_per_run_p50)}"),
-        ("retries per run (mean)", _num(result.retries_per_run_mean, 2)),
-        ("steps per completion (mean)", _num(result.steps_per_completion_mean, 2)),
-        ("tool calls (errors)", f"{result.tool_calls} ({result.tool_errors}, {_pct(result.tool_error_rate)})"),
+        (
+            "tokens per run: mean / p50",
+            f"{num(result.tokens_per_run_mean, 1, dash='-')} / {num(result.tokens_per_run_p50, 1, dash='-')}",
+        ),
+        ("retries per run (mean)", num(result.retries_per_run_mean, 2, dash="-")),
+        ("steps per completion (mean)", num(result.steps_per_completion_mean, 2, dash="-")),
+        ("tool calls (errors)", f"{result.tool_calls} ({result.tool_errors}, {pct(result.tool_error_rate, dash='-')})"),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -168,7 +173,9 @@ def stats(
         tools = Table("tool", "calls", "errors", "error rate", title="tool errors")
         for tool in result.tools:
             style = "red" if tool.errors else ""
-            tools.add_row(tool.tool_name, str(tool.calls), Text(str(tool.errors), style=style), _pct(tool.error_rate))
+            tools.add_row(
+                tool.tool_name, str(tool.calls), Text(str(tool.errors), style=style), pct(tool.error_rate, dash="-")
+            )
         console.print(tools, soft_wrap=False)
 
 
@@ -203,6 +210,8 @@ def export(
 
 
 def _header(run: RunRecord) -> Group:
+    from harness.reporting._format import short
+
     title = Text.assemble(("run ", "bold"), (run.run_id, "bold"), "  ", _status(run.status))
     if run.status_detail:
         title.append(f"  {run.status_detail}", style="dim")
@@ -219,16 +228,18 @@ def _header(run: RunRecord) -> Group:
             f"llm calls {run.llm_calls} · retries {run.retries} · tool calls {run.tool_calls} "
             f"({run.tool_errors} failed) · tokens {run.input_tokens:,} → {run.output_tokens:,}"
         ),
-        Text(f"input: {_short(run.input, 160)}"),
+        Text(f"input: {short(run.input, 160)}"),
     ]
     if run.output_text is not None:
-        lines.append(Text(f"output: {_short(run.output_text, 160)}"))
+        lines.append(Text(f"output: {short(run.output_text, 160)}"))
     if run.error_type or run.error_message:
         lines.append(Text(f"error: {run.error_type or ''} {run.error_message or ''}".strip(), style="red"))
     return Group(*lines)
 
 
 def _span_node(parent: Tree, span: Span) -> Tree:
+    from harness.reporting._format import short  # long tool results and prompts would drown the tree
+
     attrs = span.attributes
     duration_ms = (span.end_ns - span.start_ns) / 1e6
     label = Text.assemble((span.name, "bold"), f"  {_duration(duration_ms)}")
@@ -246,20 +257,20 @@ def _span_node(parent: Tree, span: Span) -> Tree:
         arguments = attrs.get("gen_ai.tool.call.arguments")
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments, ensure_ascii=False)
-        label.append(f"\n{attrs.get('gen_ai.tool.name', '?')}({_short(arguments, 100)})")
+        label.append(f"\n{attrs.get('gen_ai.tool.name', '?')}({short(arguments, 100)})")
         result = attrs.get("gen_ai.tool.call.result")
         if result is not None:
-            label.append(f" → {_short(result if isinstance(result, str) else json.dumps(result), 100)}")
+            label.append(f" → {short(result if isinstance(result, str) else json.dumps(result), 100)}")
         outcome = attrs.get("agenteval.tool.outcome")
         if outcome is not None:
             label.append(f"  [{outcome}]", style=_OUTCOME_STYLE.get(str(outcome), "red"))
     if span.status_code == "ERROR":
         message = span.status_message or attrs.get("error.type") or "failed"
-        label.append(f"\nerror: {_short(str(message), 200)}", style="red")
+        label.append(f"\nerror: {short(str(message), 200)}", style="red")
     node = parent.add(label)
     for event in span.events:
         style = "red" if event.name == "exception" else "yellow"
-        details = ", ".join(f"{key}={_short(_plain(value), 80)}" for key, value in event.attributes.items())
+        details = ", ".join(f"{key}={short(_plain(value), 80)}" for key, value in event.attributes.items())
         node.add(Text.assemble((event.name, style), f"  {details}" if details else ""))
     return node
 
@@ -282,22 +293,8 @@ def _durations(result: TraceStats) -> tuple[float | None, float | None, float | 
     return result.duration_ms_p50, result.duration_ms_p95, result.duration_ms_p99
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def _plain(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _short(text: str, limit: int) -> str:
-    """One line, at most ``limit`` characters (long tool results and prompts would drown the tree)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _filtered(*filters: str | None) -> bool:

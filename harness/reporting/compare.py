@@ -22,6 +22,7 @@ from harness.models.comparisons import (
 )
 from harness.models.evals import EvalRunRecord
 from harness.models.reports import CaseResult, Operations
+from harness.reporting._format import code, fit, num, pct, short
 from harness.reporting.stats import mcnemar_exact, wilson
 
 MARKDOWN_LIMIT = 60_000
@@ -133,11 +134,6 @@ def _pair(a: str, b: str, rows: Sequence[MatrixRow], alpha: float, judge: JudgeS
 # -- Markdown -----------------------------------------------------------------------------------------------------
 
 
-def pct(value: float | None) -> str:
-    """A share as a percentage, or a dash."""
-    return "—" if value is None else f"{value:.1%}"
-
-
 def win_rate(judge: JudgeSummary | None) -> str:
     """``b``'s win rate with its interval, or why there is none."""
     if judge is None:
@@ -145,18 +141,6 @@ def win_rate(judge: JudgeSummary | None) -> str:
     if judge.win_rate_b is None:
         return f"— (no decided pair; {judge.ties} ties)"
     return f"{judge.win_rate_b:.1%} [{pct(judge.ci_low)}, {pct(judge.ci_high)}]"
-
-
-def flatten(text: str | None, limit: int) -> str:
-    """One line, shortened to ``limit`` characters."""
-    flat = " ".join((text or "").split())
-    return flat[: limit - 1] + "…" if len(flat) > limit else flat
-
-
-def _code(text: str | None, limit: int) -> str:
-    """Untrusted text as an inline code span: one line, no backticks or pipes, shortened."""
-    flat = flatten(text, limit).replace("`", "'").replace("|", "¦")
-    return f"`{flat}`" if flat else ""
 
 
 def to_markdown(comparison: Comparison, *, limit: int = MARKDOWN_LIMIT, output_chars: int = 120) -> str:
@@ -174,7 +158,7 @@ def to_markdown(comparison: Comparison, *, limit: int = MARKDOWN_LIMIT, output_c
     for agg in comparison.aggregates:
         lines.append(
             f"| {agg.variant} | {agg.cases} | {pct(agg.pass_rate)} [{pct(agg.ci_low)}, {pct(agg.ci_high)}] | "
-            f"{_number(agg.tokens_per_run)} | {_number(agg.p50_ms)} |"
+            f"{num(agg.tokens_per_run)} | {num(agg.p50_ms)} |"
         )
     lines += [
         "",
@@ -222,18 +206,19 @@ def _matrix_markdown(comparison: Comparison, budget: int, output_chars: int) -> 
         "|---|" + "---|" * len(comparison.variants),
     ]
     foot = ["", "</details>", ""]
-    used = sum(len(line) + 1 for line in head + foot) + 200
-    body: list[str] = []
-    for index, row in enumerate(comparison.rows):
-        cells = [_cell_markdown(row.cells.get(v), output_chars) for v in comparison.variants]
-        name = _code(f"{row.dataset}/{row.case_id}", 120)
-        line = f"| {f'**{name}**' if row.differs else name} | " + " | ".join(cells) + " |"
-        if used + len(line) + 1 > budget:
-            foot.insert(0, f"\n… {len(comparison.rows) - index} more case(s) left out to fit GitHub's size limit.")
-            break
-        body.append(line)
-        used += len(line) + 1
+    overhead = sum(len(line) + 1 for line in head + foot)
+    body, left_out = fit(
+        comparison.rows, lambda row: _row_markdown(row, comparison.variants, output_chars), budget, overhead
+    )
+    if left_out:
+        foot.insert(0, f"\n… {left_out} more case(s) left out to fit GitHub's size limit.")
     return "\n".join(head + body + foot)
+
+
+def _row_markdown(row: MatrixRow, variants: Sequence[str], output_chars: int) -> str:
+    cells = [_cell_markdown(row.cells.get(v), output_chars) for v in variants]
+    name = code(f"{row.dataset}/{row.case_id}", 120)
+    return f"| {f'**{name}**' if row.differs else name} | " + " | ".join(cells) + " |"
 
 
 def _cell_markdown(cell: VariantCell | None, output_chars: int) -> str:
@@ -244,14 +229,10 @@ def _cell_markdown(cell: VariantCell | None, output_chars: int) -> str:
         + (f" ({cell.passed_runs}/{cell.runs})" if cell.runs > 1 else "")
     ]
     if cell.failure:
-        parts.append(_code(cell.failure, 100))
+        parts.append(code(cell.failure, 100))
     if cell.output:
-        parts.append(_code(cell.output, output_chars))
+        parts.append(code(cell.output, output_chars))
     return "<br>".join(parts)
-
-
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------------
@@ -334,5 +315,5 @@ def to_html(comparison: Comparison) -> str:
     scorers = sorted({s for agg in comparison.aggregates for s in agg.scorer_pass_rates})
     judged = ", ".join(sorted({f"{p.judge.rubric} ({p.judge.judge})" for p in comparison.pairs if p.judge}))
     return template.render(
-        c=comparison, scorers=scorers, judged=judged, pct=pct, number=_number, win_rate=win_rate, flatten=flatten
+        c=comparison, scorers=scorers, judged=judged, pct=pct, number=num, win_rate=win_rate, flatten=short
     )

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from harness.models.reports import CaseChange, Report
 from harness.models.traces import RunRecord, RunTrace
+from harness.reporting._format import delta, num, pct, short
 from harness.reporting._html_charts import RateRow, latency_chart, rate_chart
 from harness.reporting._html_steps import Step, clip, steps
 
@@ -79,26 +80,9 @@ def _scorers(change: CaseChange) -> list[tuple[str, str, str, bool]]:
     now = change.current.scorer_pass_rates if change.current else {}
     before = change.baseline.scorer_pass_rates if change.baseline else {}
     return [
-        (name, _pct(now.get(name)), _pct(before.get(name)), name in now and now[name] < 1.0)
+        (name, pct(now.get(name)), pct(before.get(name)), name in now and now[name] < 1.0)
         for name in sorted(now.keys() | before.keys())
     ]
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
-def _delta(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1%}"
-
-
-def _short(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _num(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
 
 
 @functools.cache
@@ -110,7 +94,7 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=_pct, delta=_delta, num=_num, clip=clip, short=_short)
+    env.filters.update(pct=pct, delta=delta, num=num, clip=clip, short=short)
     return env.get_template("report.html.j2")
 
 

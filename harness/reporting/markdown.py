@@ -8,6 +8,7 @@ Model output is untrusted: it is shown only inside code spans, with backticks an
 from __future__ import annotations
 
 from harness.models.reports import CaseChange, Report
+from harness.reporting._format import code, delta, fit, num, pct
 
 LIMIT = 60_000
 _ICON = {
@@ -18,22 +19,6 @@ _ICON = {
     "removed": "➖ removed",
     "passing": "✅ passing",
 }
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
-def _delta(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1%}"
-
-
-def _code(text: str, limit: int = 200) -> str:
-    """Untrusted text as an inline code span: one line, no backticks or pipes, shortened."""
-    flat = " ".join(text.split()).replace("`", "'").replace("|", "¦")
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return f"`{flat}`" if flat else ""
 
 
 def to_markdown(report: Report, *, limit: int = LIMIT, replay_hint: bool = True) -> str:
@@ -52,10 +37,10 @@ def to_markdown(report: Report, *, limit: int = LIMIT, replay_hint: bool = True)
         "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for v in report.variants:
-        base = f"{v.baseline_variant}: {_pct(v.baseline_pass_rate)}" if v.baseline_variant else "—"
+        base = f"{v.baseline_variant}: {pct(v.baseline_pass_rate)}" if v.baseline_variant else "—"
         p = "—" if v.p_value is None else f"{v.p_value:.3g}" + (" ★" if v.significant else "")
         head.append(
-            f"| {v.variant} | {v.cases} | {_pct(v.pass_rate)} | {base} | {_delta(v.delta)} | {v.fixed} | "
+            f"| {v.variant} | {v.cases} | {pct(v.pass_rate)} | {base} | {delta(v.delta)} | {v.fixed} | "
             f"{v.regressed} | {v.test} | {p} | {v.flaky} |"
         )
     head += ["", "★ significant at α = " + f"{gate.alpha:g}" + " (exact McNemar, or a sign-flip test with epochs)."]
@@ -83,7 +68,7 @@ def _scorers(report: Report) -> str:
             else "—"
         )
         rows.append(
-            f"| {s.scorer} | {s.variant} | {_pct(s.pass_rate)} | {_pct(s.baseline_pass_rate)} | {_delta(s.delta)} | "
+            f"| {s.scorer} | {s.variant} | {pct(s.pass_rate)} | {pct(s.baseline_pass_rate)} | {delta(s.delta)} | "
             f"{'—' if s.p_value is None else f'{s.p_value:.3g}'} | "
             f"{'—' if s.mean_value is None else f'{s.mean_value:.3f}'} | {ci} |"
         )
@@ -104,16 +89,12 @@ def _operations(report: Report) -> str:
             if o is None:
                 continue
             rows.append(
-                f"| {o.variant}{label} | {o.runs} | {_pct(o.success_rate)} | {_num(o.p50_ms)} | {_num(o.p95_ms)} | "
-                f"{_num(o.p99_ms)} | {o.tokens_per_run:,.0f} | {o.retries_per_run:.2f} | "
-                f"{_num(o.steps_per_completion, 2)} | {_pct(o.escalation_rate)} |"
+                f"| {o.variant}{label} | {o.runs} | {pct(o.success_rate)} | {num(o.p50_ms)} | {num(o.p95_ms)} | "
+                f"{num(o.p99_ms)} | {o.tokens_per_run:,.0f} | {o.retries_per_run:.2f} | "
+                f"{num(o.steps_per_completion, 2)} | {pct(o.escalation_rate)} |"
             )
     rows += ["", "</details>", ""]
     return "\n".join(rows)
-
-
-def _num(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
 
 
 def _cases(report: Report, budget: int, replay_hint: bool) -> str:
@@ -124,15 +105,10 @@ def _cases(report: Report, budget: int, replay_hint: bool) -> str:
     )
     head = [f"{open_}<summary>Cases: {len(interesting)} changed or failing, {passing} passing</summary>", ""]
     foot = ["", "</details>", ""]
-    used = sum(len(x) + 1 for x in head + foot) + 200
-    lines: list[str] = []
-    for index, change in enumerate(interesting):
-        line = _case_line(change, replay_hint)
-        if used + len(line) + 1 > budget:
-            lines.append(f"- … {len(interesting) - index} more case(s) left out to fit GitHub's size limit")
-            break
-        lines.append(line)
-        used += len(line) + 1
+    overhead = sum(len(x) + 1 for x in head + foot)
+    lines, left_out = fit(interesting, lambda c: _case_line(c, replay_hint), budget, overhead)
+    if left_out:
+        lines.append(f"- … {left_out} more case(s) left out to fit GitHub's size limit")
     return "\n".join(head + lines + foot)
 
 
@@ -147,7 +123,7 @@ def _case_line(change: CaseChange, replay_hint: bool) -> str:
         )
     line = f"- {_ICON[change.outcome]}{flag}: **{change.dataset}/{change.case_id}** `{change.variant}`{rate}"
     if change.current is not None and change.current.failures:
-        line += " — " + "; ".join(_code(f, 160) for f in change.current.failures[:2])
+        line += " — " + "; ".join(code(f, 160) for f in change.current.failures[:2])
     if replay_hint and change.current is not None and change.current.run_ids and change.outcome != "passing":
         line += f" · `agenteval replay {change.current.run_ids[0]}`"
     return line
