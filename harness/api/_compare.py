@@ -8,11 +8,15 @@ pairwise rubric, the pairwise judge's win rate (:func:`harness.api._pairwise.jud
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.config import Settings
 from harness.errors import ConfigError
 from harness.models.comparisons import Comparison, JudgeSummary
 from harness.runner.execute import ProgressCallback
+
+if TYPE_CHECKING:
+    pass
 
 DEFAULT_PAIRWISE_RUBRIC = {"support": "rubrics/support/pairwise-helpfulness.md"}
 """Per agent, the pairwise rubric used when none is given (when the file exists in the project)."""
@@ -54,9 +58,8 @@ def compare_variants(
         TraceStoreError: No such eval run.
     """
     from harness.api._pairwise import judge_pairwise
-    from harness.api._report import _settings
+    from harness.api._report import _results, _settings
     from harness.api._run import run_evals
-    from harness.reporting.build import case_results, operations
     from harness.reporting.compare import build_comparison
     from harness.traces import TraceStore
 
@@ -89,8 +92,8 @@ def compare_variants(
     store = TraceStore(settings.store_path)
     record = store.get_eval_run(eval_run_id)
     record.check_variants(variants, "Drop --eval-run to run them now.")
-    frames = store.eval_run_frames(record.eval_run_id)
-    outputs = {t.run.run_id: t.run.output_text for t in store.eval_run_traces(record.eval_run_id)}
+    cases, ops = _results(store, record.eval_run_id, settings)
+    outputs = store.eval_run_outputs(record.eval_run_id)
     notes: list[str] = []
     chosen = _default_rubric(rubric, record.agent, settings) if judge else None
     judges: dict[tuple[str, str], JudgeSummary] = {}
@@ -120,8 +123,8 @@ def compare_variants(
     return build_comparison(
         record,
         variants,
-        case_results(frames),
-        operations(frames, dict(settings.prices)),
+        cases,
+        ops,
         outputs=outputs,
         judges=judges,
         alpha=settings.gate.alpha,

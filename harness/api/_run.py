@@ -142,10 +142,10 @@ def run_evals(
     )
     if mode == "replay":
         # No scripted server and no network: every answer comes from cassettes/, and any connection is an error.
-        from harness.replay._block import network_blocked
+        from harness.replay._block import REPLAY_BASE_URL, network_blocked
 
         # Recordings made against the in-process scripted server carry host 127.0.0.1 (the port is not matched).
-        request.base_url = settings.base_url or "http://127.0.0.1:9/v1"
+        request.base_url = settings.base_url or REPLAY_BASE_URL
         with _openai_environment(request.base_url), network_blocked():
             return asyncio.run(_run_then_score(request, on_progress, settings, score))
     with _endpoint(settings, request):

@@ -49,8 +49,6 @@ CONFIG_KEYS = frozenset(
 )
 """Settings a test may override through the ``agenteval_config`` fixture."""
 T = TypeVar("T")
-REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
-"""Where model calls point in replay mode, as in ``agenteval run``: nothing listens there; the network is blocked."""
 
 
 def shard_path(db: Path, worker: str) -> Path:
@@ -219,16 +217,10 @@ class EvalSession:
             replay_ignore=tuple(settings.replay_ignore),
         )
         planned = plan_one(self.eval_run_id, item.dataset, case, variant, item.epoch)
-        if mode == "replay":
-            from harness.replay._block import network_blocked
-
-            request.base_url = settings.base_url or REPLAY_BASE_URL
-            with _openai_environment(request.base_url), network_blocked():
-                trace, rows = self._run_async(self._run_and_score(request, planned, case, settings, chosen))
-        else:
-            request.base_url = settings.base_url or self._server(settings).base_url
-            with _openai_environment(request.base_url):
-                trace, rows = self._run_async(self._run_and_score(request, planned, case, settings, chosen))
+        replaying = mode == "replay"
+        request.base_url = self._base_url(settings, replaying)
+        with _openai_environment(request.base_url), _blocked_network(replaying):
+            trace, rows = self._run_async(self._run_and_score(request, planned, case, settings, chosen))
         self._run_ids.add(trace.run.run_id)
         self._epochs = max(self._epochs, item.epoch)
         self._results[key] = self._result(item, case, trace, rows)
@@ -277,17 +269,12 @@ class EvalSession:
         settings = self.settings(config)
         judge = rubric_judge(rubric, settings)
         replaying = settings.record_mode == "replay"
-        base_url = settings.base_url or (REPLAY_BASE_URL if replaying else self._server(settings).base_url)
+        base_url = self._base_url(settings, replaying)
         endpoint = judge_endpoint(settings, base_url=base_url, during_run=True)
         judge.endpoint = endpoint
         ctx = ScoreContext(trace=result.trace, case=result.case, prices=dict(settings.prices))
         work = score_runs([ctx], [judge], scoring_id=new_scoring_id(), every_case=True)
-        if replaying:
-            from harness.replay._block import network_blocked
-
-            with network_blocked():
-                [row] = self._run_async(with_judge_client(endpoint, work))
-        else:
+        with _blocked_network(replaying):
             [row] = self._run_async(with_judge_client(endpoint, work))
         self._open_writer().write_scores([row])
         return row
@@ -381,6 +368,13 @@ class EvalSession:
             self._agents[spec] = make_agent_under_test(spec, root=root)
         return self._agents[spec]
 
+    def _base_url(self, settings: Settings, replaying: bool) -> str:
+        """Where model calls go: the configured endpoint; else, replaying, nowhere (the network is blocked and
+        cassettes answer); else the session's scripted server."""
+        from harness.replay._block import REPLAY_BASE_URL
+
+        return settings.base_url or (REPLAY_BASE_URL if replaying else self._server(settings).base_url)
+
     def _server(self, settings: Settings) -> MockLLMServer:
         """The scripted model server for the settings' scenario, started once per session."""
         from harness.mockllm import MockLLMServer
@@ -415,6 +409,15 @@ class EvalSession:
             failures=failures,
             replay_command=command,
         )
+
+
+def _blocked_network(blocked: bool) -> contextlib.AbstractContextManager[None]:
+    """Every socket connection refused inside the block (replay: nothing may leave the process), or nothing."""
+    if not blocked:
+        return contextlib.nullcontext()
+    from harness.replay._block import network_blocked
+
+    return network_blocked()
 
 
 def _shown(path: Path) -> str:

@@ -10,6 +10,11 @@ from typing import Any
 
 from harness.replay._verify import NetworkBlockedError
 
+REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
+"""Where model calls point while replaying (agent runs and judges alike): nothing listens there, and the network is
+blocked, so every answer comes from a cassette. Recordings made against the in-process scripted server carry host
+127.0.0.1 (the port is not matched)."""
+
 _lock = threading.Lock()
 _depth = 0
 _original_connect = socket.socket.connect

@@ -301,6 +301,12 @@ class TraceStore:
         }
         return {name: self._frame(query, [eval_run_id]) for name, query in sql.items()}
 
+    def eval_run_outputs(self, eval_run_id: str) -> dict[str, str | None]:
+        """Run id -> final answer (``output_text``) of an eval run's runs, from the ``runs`` table alone (no spans)."""
+        with self._connection(write=False) as con:
+            rows = con.execute("SELECT run_id, output_text FROM runs WHERE eval_run_id = ?", [eval_run_id]).fetchall()
+        return dict(rows)
+
     def get_traces(self, run_ids: Sequence[str]) -> dict[str, RunTrace]:
         """Several runs (exact ids) with their spans, read in two queries on one connection; missing ids are left
         out."""

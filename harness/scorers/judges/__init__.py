@@ -7,7 +7,7 @@ and escaped (see :mod:`harness.scorers.judges._render`). Judge calls are traced 
 (:class:`JudgeEndpoint`).
 """
 
-from harness.scorers.judges._call import REPLAY_BASE_URL, JudgeEndpoint, JudgeError, JudgeOutcome, JudgePrompt
+from harness.scorers.judges._call import JudgeEndpoint, JudgeError, JudgeOutcome, JudgePrompt
 from harness.scorers.judges._pairwise import (
     OrderVerdict,
     PairwiseJudge,
@@ -33,7 +33,6 @@ from harness.scorers.judges._verdict import Aggregate, JudgeSample, Verdict, Ver
 __all__ = [
     "JUDGE_MARKER",
     "PAIRWISE_SCHEMA_NAME",
-    "REPLAY_BASE_URL",
     "VERDICT_SCHEMA_NAME",
     "Aggregate",
     "JudgeEndpoint",

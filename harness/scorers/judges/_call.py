@@ -20,14 +20,12 @@ from harness.agent._tracing import OpenSpan, RunTracer, new_trace_id
 from harness.agent.guards import Limits
 from harness.models import semconv as sc
 from harness.models.traces import Span
+from harness.replay._block import REPLAY_BASE_URL
 from harness.replay._router import CaseCassette, install_routing, using_cassette
 from harness.scorers.judges._rubric import Rubric
 from harness.scorers.judges._verdict import JudgeSample, VerdictError, parse_verdict
 
 JudgeRecordMode = Literal["off", "replay", "record", "rerecord"]
-REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
-"""Where a replay "sends" judge calls when no endpoint is set: recordings made against the in-process scripted
-server carry host 127.0.0.1 (the port is not matched), and nothing listens on port 9."""
 
 
 class JudgeError(Exception):
