@@ -16,8 +16,16 @@ from harness.config import Settings, load_settings
 from harness.errors import ConfigError
 from harness.models.cases import Case
 from harness.models.evals import EvalRunRecord
-from harness.models.scores import ScoreRecord, ScoringSummary, tally
-from harness.scorers import ScoreContext, Scorer, builtin_scorers_for, new_scoring_id, resolve_scorers, score_runs
+from harness.models.scores import ScoringSummary, tally
+from harness.scorers import (
+    BUILTIN_SCORERS,
+    ScoreContext,
+    Scorer,
+    builtin_scorers_for,
+    new_scoring_id,
+    resolve_scorers,
+    score_runs,
+)
 from harness.traces import TraceStore
 
 if TYPE_CHECKING:  # judges (jinja2 templates) load only when a rubric is used
@@ -98,19 +106,12 @@ async def score_stored(
                 contexts.append(ScoreContext(trace=trace, case=case, prices=prices))
     if missing:
         notes.append(f"{missing} run(s) not scored: their case is no longer in the dataset")
-    rows: list[ScoreRecord] = []
     if scorers is not None:
         rows = await score_runs(contexts, scorers, scoring_id=scoring_id, every_case=True, on_scored=on_scored)
     else:
-        by_scorers: dict[tuple[int, ...], list[ScoreContext]] = {}
-        chosen: dict[int, Scorer] = {}
-        for ctx in contexts:
-            own = [*builtin_scorers_for(ctx.case), *(s for s in extra_scorers if s.applies_to(ctx.case))]
-            for scorer in own:
-                chosen[id(scorer)] = scorer
-            by_scorers.setdefault(tuple(id(s) for s in own), []).append(ctx)
-        for key, group in by_scorers.items():
-            rows += await score_runs(group, [chosen[i] for i in key], scoring_id=scoring_id, on_scored=on_scored)
+        # Each scorer decides which cases it applies to, so one pass runs the judges of every case concurrently.
+        everything = [*BUILTIN_SCORERS.values(), *extra_scorers]
+        rows = await score_runs(contexts, everything, scoring_id=scoring_id, on_scored=on_scored)
     store.write_scores(rows)
     failures = [r for r in rows if r.passed is False or r.is_error][:MAX_FAILURES_SHOWN]
     return ScoringSummary(
