@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from harness.errors import ConfigError
 from harness.models.cases import Case
 from harness.models.scores import ScoreResult, ScoreSource
 from harness.scorers._protocol import ScoreContext
@@ -50,18 +48,3 @@ def clip(text: str, limit: int = 160) -> str:
     """Text shortened for an explanation."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def import_object(spec: str, what: str) -> Any:
-    """The object named ``module:attribute`` (dotted attributes allowed); a user mistake raises ConfigError."""
-    module_name, _, attribute = spec.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"{what} {spec!r} cannot be imported ({exc}); name it as module:attribute, importable from the project "
-            "root, and check the spelling."
-        ) from None
-    return target

@@ -6,10 +6,11 @@ import difflib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 
+from harness._imports import import_attribute
 from harness.errors import ConfigError
 from harness.models.cases import Case
 from harness.models.scores import ScoreResult, ScoreSource
-from harness.scorers._base import BuiltinScorer, import_object
+from harness.scorers._base import BuiltinScorer
 from harness.scorers._protocol import ScoreContext, Scorer
 from harness.scorers.bfcl import AcceptableAnswers
 from harness.scorers.limits import Budget, Status, ToolCallCount
@@ -87,7 +88,7 @@ def resolve_scorers(names: Sequence[str]) -> list[Scorer]:
 
 
 def _import_scorer(spec: str) -> Scorer:
-    target = import_object(spec, "Scorer")
+    target = import_attribute(spec, "Scorer")
     if inspect.isclass(target):
         target = target()
     if isinstance(target, Scorer):

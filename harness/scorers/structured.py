@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from harness._imports import import_attribute
 from harness.errors import ConfigError
 from harness.models.scores import ScoreResult
-from harness.scorers._base import BuiltinScorer, clip, import_object
+from harness.scorers._base import BuiltinScorer, clip
 from harness.scorers._protocol import ScoreContext
 
 
@@ -56,7 +57,7 @@ class PydanticModel(BuiltinScorer):
 @lru_cache(maxsize=64)
 def import_model(spec: str) -> type[BaseModel]:
     """The pydantic model class named ``module:Class`` (a user mistake raises :class:`ConfigError`)."""
-    target = import_object(spec, "output_model")
+    target = import_attribute(spec, "output_model")
     if not (isinstance(target, type) and issubclass(target, BaseModel)):
         raise ConfigError(f"output_model {spec!r} is not a pydantic model class (a BaseModel subclass)")
     return target

@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"agent", "mockllm", "replay", "traces", "datasets"},
     {"config"},
     {"models"},
-    {"_yaml"},
+    {"_yaml", "_imports"},
     {"errors", "_lazy"},
 ]
 

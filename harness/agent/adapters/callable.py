@@ -23,11 +23,8 @@ The module is imported from the current directory (put on ``sys.path``), so run 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness._imports import import_attribute
 from harness.agent.adapters._common import (
     Outcome,
     exception_event,
@@ -176,42 +174,7 @@ def load_function(spec: str, root: str | Path | None = None) -> Callable[..., An
             f"Agent '{spec}' is not a function reference. Use module:function, e.g. agent:answer for the function "
             "answer in agent.py (or one of the built-in agents: support, tool-calling, recorded)."
         )
-    cwd = str(Path(root).resolve()) if root is not None else os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            path = module_name.replace(".", "/")
-            raise ConfigError(
-                f"Agent '{spec}': module '{module_name}' was not found (looked in {cwd} and on sys.path). "
-                f"Run agenteval from the project root that contains {path}.py (or {path}/__init__.py), "
-                "or add its folder to PYTHONPATH."
-            ) from None
-        raise ConfigError(
-            f"Agent '{spec}': importing '{module_name}' failed: {exc}. Install the missing package in the environment "
-            "agenteval runs in."
-        ) from exc
-    except Exception as exc:
-        raise ConfigError(
-            f"Agent '{spec}': importing '{module_name}' raised {type(exc).__name__}: {exc}. Fix the module so that it "
-            f"imports (python -c 'import {module_name}')."
-        ) from exc
-    target: Any = module
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            functions = sorted(
-                name
-                for name, value in vars(module).items()
-                if inspect.isfunction(value) and not name.startswith("_") and value.__module__ == module.__name__
-            )
-            listed = ", ".join(functions) if functions else "none"
-            raise ConfigError(
-                f"Agent '{spec}': module '{module_name}' ({getattr(module, '__file__', '?')}) has no attribute "
-                f"'{attribute}'. Functions defined there: {listed}."
-            )
-        target = getattr(target, part)
+    target = import_attribute(spec, "Agent", root)
     if not callable(target):
         raise ConfigError(
             f"Agent '{spec}': '{attribute}' is a {type(target).__name__}, not a function. Name a function that takes "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -285,3 +286,21 @@ def test_tool_calls_read_from_the_trace_in_order_with_what_ran() -> None:
     calls = context({}, trace).tool_calls
     assert [(c.name, c.executed) for c in calls] == [("lookup_order", True), ("send_email", False)]
     assert calls[0].arguments == {"order_id": "A1001"}
+
+
+def test_a_scorer_in_the_project_root_resolves_even_when_it_is_not_on_sys_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under the `agenteval` console script, sys.path[0] is the script's folder, not the project: agents were
+    # imported from the project root already, and scorers now are too.
+    import os
+    import sys
+
+    (tmp_path / "project_scorers_for_test.py").write_text(
+        "from harness.scorers import ScoreResult\n\ndef shout(ctx):\n    return ScoreResult(passed=True)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", os.getcwd(), str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "project_scorers_for_test", raising=False)
+    (scorer,) = resolve_scorers(["project_scorers_for_test:shout"])
+    assert scorer.name == "shout"
