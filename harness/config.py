@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -184,3 +185,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"variants_file {path} does not exist.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a case id, variant, rubric or folder name (cassette file names)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def cassette_stem(directory: Path, dataset: str, variant: str, case_id: str, epoch: int) -> Path:
+    """``<dir>/<dataset>/<variant>/<case>.e<epoch>``: where a case execution's cassette lives (``.yaml`` added) and
+    the judge cassettes of its run sit next to it (``.judge.<rubric>.yaml``)."""
+    return directory / dataset / variant / f"{safe_name(case_id)}.e{epoch}"

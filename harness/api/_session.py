@@ -371,9 +371,13 @@ class EvalSession:
     def _base_url(self, settings: Settings, replaying: bool) -> str:
         """Where model calls go: the configured endpoint; else, replaying, nowhere (the network is blocked and
         cassettes answer); else the session's scripted server."""
-        from harness.replay._block import REPLAY_BASE_URL
+        if settings.base_url:
+            return settings.base_url
+        if not replaying:
+            return self._server(settings).base_url
+        from harness.replay._block import REPLAY_BASE_URL  # the replay machinery is loaded for replaying only
 
-        return settings.base_url or (REPLAY_BASE_URL if replaying else self._server(settings).base_url)
+        return REPLAY_BASE_URL
 
     def _server(self, settings: Settings) -> MockLLMServer:
         """The scripted model server for the settings' scenario, started once per session."""

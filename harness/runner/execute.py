@@ -7,7 +7,6 @@ A failure of the agent under test never loses a run: a timeout or an exception b
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 import traceback
 from collections import Counter
@@ -22,6 +21,7 @@ from harness.agent._model import make_client
 from harness.agent._tracing import new_span_id, new_trace_id
 from harness.agent.redaction import Redactor
 from harness.agent.under_test import AgentUnderTest, CaseJob
+from harness.config import cassette_stem
 from harness.errors import ConfigError
 from harness.models import semconv as sc
 from harness.models.traces import RunRecord, RunStatus, RunTrace, Span, SpanEvent, cost_usd
@@ -193,8 +193,8 @@ async def _guarded(
 
 def cassette_path(directory: Path, planned: PlannedRun) -> Path:
     """``<dir>/<dataset>/<variant>/<case>.e<epoch>.yaml``: one cassette per execution, stable and readable."""
-    case = re.sub(r"[^A-Za-z0-9_.-]", "_", planned.case.id)
-    return directory / planned.dataset / planned.variant.name / f"{case}.e{planned.epoch}.yaml"
+    stem = cassette_stem(directory, planned.dataset, planned.variant.name, planned.case.id, planned.epoch)
+    return stem.with_name(f"{stem.name}.yaml")
 
 
 async def _run_with_cassette(

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.config import safe_name
 from harness.models.calibration import JudgedItem, Label
 from harness.models.cases import CASE_ID_PATTERN, Case
 from harness.models.traces import RunRecord, RunTrace
@@ -30,7 +31,7 @@ _LABELS: dict[str | None, Label | None] = {"a": "1", "b": "2", "tie": "tie", Non
 
 def pairs_dataset(path: Path) -> str:
     """The dataset name of a pairs file's synthetic runs: ``calibration/<folder>/<file stem>``."""
-    return f"calibration/{_safe(path.resolve().parent.name or 'pairs')}/{_safe(path.stem)}"
+    return f"calibration/{safe_name(path.resolve().parent.name or 'pairs')}/{safe_name(path.stem)}"
 
 
 def pair_contexts(pair: LabelledPair, dataset: str, position: int) -> tuple[ScoreContext, ScoreContext]:
@@ -81,7 +82,3 @@ def judged_item(pair: LabelledPair, result: PairwiseResult) -> JudgedItem:
         judged_swapped=True,
         swapped_verdict=_LABELS[by_order.get("ba")],
     )
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)

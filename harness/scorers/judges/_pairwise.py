@@ -15,10 +15,11 @@ import math
 from pathlib import Path
 from typing import Literal
 
+from harness.config import safe_name
 from harness.models._base import Record
 from harness.scorers._protocol import ScoreContext
 from harness.scorers.judges._call import JudgeEndpoint, JudgeError, JudgeOutcome, judge_samples
-from harness.scorers.judges._pointwise import build_prompt, safe_name
+from harness.scorers.judges._pointwise import build_prompt
 from harness.scorers.judges._render import PAIRWISE_SCHEMA_NAME, Candidate, render_context, summarize_tool_calls
 from harness.scorers.judges._rubric import Rubric
 from harness.scorers.judges._verdict import aggregate

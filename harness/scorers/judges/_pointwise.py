@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from harness.config import cassette_stem, safe_name
 from harness.models.cases import Case
 from harness.models.scores import ScoreResult, ScoreSource
 from harness.models.traces import RunRecord
@@ -25,20 +25,12 @@ from harness.scorers.judges._rubric import Rubric
 from harness.scorers.judges._verdict import aggregate
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe version of a case id or rubric name."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
-
-
 def judge_cassette_path(directory: Path, run: RunRecord, rubric: str) -> Path:
     """``<dir>/<dataset>/<variant>/<case>.e<epoch>.judge.<rubric>.yaml``: next to the run's own cassette."""
-    case = safe_name(run.case_id or run.run_id)
-    return (
-        directory
-        / (run.dataset or "_runs")
-        / (run.variant or "_default")
-        / f"{case}.e{run.epoch or 1}.judge.{safe_name(rubric)}.yaml"
+    stem = cassette_stem(
+        directory, run.dataset or "_runs", run.variant or "_default", run.case_id or run.run_id, run.epoch or 1
     )
+    return stem.with_name(f"{stem.name}.judge.{safe_name(rubric)}.yaml")
 
 
 def build_prompt(rubric: Rubric, context: dict[str, Any], nonce: str, schema_name: str) -> JudgePrompt:
